@@ -1,0 +1,281 @@
+"""Pydantic models for the declarative files: scenarios and rubrics.
+
+Every model forbids unknown keys, so a typo such as ``personna:`` is reported instead of being
+silently ignored. What the trainee sees (``brief``), what only the persona knows (``persona``) and
+what only the facilitator reads (``facilitator_notes``) are separate fields, and only
+``persona`` ever reaches a prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+"""Ids are file-name safe: lower case, digits and hyphens, so they can never escape a folder."""
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="Lower-case letters, digits, hyphens.")]
+ShortText = Annotated[str, Field(min_length=1, max_length=2000)]
+Line = Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class Strict(BaseModel):
+    """Base for every file model: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Move(str, Enum):
+    """What the trainee just did, as read from the scorer's output; persona beats are keyed by it."""
+
+    asked = "asked"
+    reflected = "reflected"
+    empathised = "empathised"
+    offered_help = "offered_help"
+    dismissed = "dismissed"
+    off_script = "off_script"
+
+
+class MoodState(Strict):
+    """One mood the persona can be in, entered when trust reaches ``min_trust``."""
+
+    min_trust: float = Field(ge=0.0, le=1.0, description="Trust (0-1) at which this mood begins.")
+    description: ShortText = Field(description="How the persona feels and behaves in this mood.")
+    example_lines: list[Line] = Field(
+        min_length=1, description="Lines in the persona's voice for this mood (shown to the model)."
+    )
+    beats: dict[Move, list[Line]] = Field(
+        default_factory=dict,
+        description=(
+            "Authored lines keyed by what the trainee just did (asked, reflected, empathised, "
+            "offered_help, dismissed, off_script). The model voices the beat in context; a beat "
+            "line is also the fallback when no generated candidate passes the guards."
+        ),
+    )
+
+
+class TrustRules(Strict):
+    """How the trainee's behaviour moves the persona's trust: declarative, no code in YAML.
+
+    Each behaviour adds ``weight * level / 3``; each pitfall subtracts its penalty. Help offered
+    while the persona's mood is below ``help_welcome_from`` counts as premature fixing.
+    """
+
+    attending: float = 0.06
+    understanding: float = 0.08
+    empathising: float = 0.08
+    helping: float = 0.10
+    dismissing: float = -0.15
+    blaming: float = -0.18
+    premature_fixing: float = -0.08
+    making_it_about_yourself: float = -0.06
+    nothing_observed: float = -0.03
+    help_welcome_from: str | None = Field(
+        default=None,
+        description="Mood name from which help is welcome; earlier help is premature fixing.",
+    )
+
+
+class Mood(Strict):
+    """The persona's mood states and the trust dynamics between them."""
+
+    start: str = Field(description="Name of the mood state the conversation starts in.")
+    start_trust: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Starting trust; defaults to the start state's."
+    )
+    states: dict[Id, MoodState] = Field(min_length=2)
+    trust_rules: TrustRules = Field(default_factory=TrustRules)
+
+    @model_validator(mode="after")
+    def _check_states(self) -> Mood:
+        if self.start not in self.states:
+            raise ValueError(
+                f"mood.start {self.start!r} is not one of the states: {', '.join(self.states)}"
+            )
+        if not any(s.min_trust == 0.0 for s in self.states.values()):
+            raise ValueError("one mood state must have min_trust: 0 so every trust has a mood")
+        help_from = self.trust_rules.help_welcome_from
+        if help_from is not None and help_from not in self.states:
+            raise ValueError(
+                f"trust_rules.help_welcome_from {help_from!r} is not one of the states: "
+                f"{', '.join(self.states)}"
+            )
+        return self
+
+    def ordered_states(self) -> list[tuple[str, MoodState]]:
+        """States from lowest to highest trust threshold."""
+        return sorted(self.states.items(), key=lambda item: item[1].min_trust)
+
+    def state_for(self, trust: float) -> str:
+        """The mood name for a trust value: the highest state whose threshold it reaches."""
+        name = self.ordered_states()[0][0]
+        for state_name, state in self.ordered_states():
+            if trust >= state.min_trust:
+                name = state_name
+        return name
+
+    def rank(self, state_name: str) -> int:
+        """Position of a state in trust order (0 = lowest)."""
+        return [name for name, _ in self.ordered_states()].index(state_name)
+
+    def initial_trust(self) -> float:
+        """Explicit ``start_trust``, or a point just inside the start state's band."""
+        if self.start_trust is not None:
+            return self.start_trust
+        ordered = self.ordered_states()
+        names = [name for name, _ in ordered]
+        index = names.index(self.start)
+        low = ordered[index][1].min_trust
+        high = ordered[index + 1][1].min_trust if index + 1 < len(ordered) else 1.0
+        return round(low + (high - low) / 3, 3)
+
+
+class HiddenConcern(Strict):
+    """Something the persona holds back until the trainee has earned it."""
+
+    text: ShortText = Field(description="The concern, in the facilitator's words.")
+    revealed_at: str = Field(description="Mood state from which the persona may share it.")
+    keywords: list[Annotated[str, Field(min_length=2, max_length=60)]] = Field(
+        default_factory=list,
+        description="Words that would give the concern away; a reply using one before the "
+        "concern is earned is rejected by the guard.",
+    )
+    reveal_line: Line | None = Field(
+        default=None, description="How the persona says it when it is first revealed."
+    )
+
+
+class Persona(Strict):
+    """Everything the persona model knows. Never shown to the trainee."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    role: Annotated[str, Field(min_length=1, max_length=120)]
+    background: ShortText
+    speaking_style: ShortText
+    opening_line: Line
+    hidden_concerns: list[HiddenConcern] = Field(default_factory=list)
+    mood: Mood
+
+    @property
+    def first_name(self) -> str:
+        """The name used as the speaker label in scripts."""
+        return self.name.split()[0]
+
+    @model_validator(mode="after")
+    def _check_concerns(self) -> Persona:
+        for index, concern in enumerate(self.hidden_concerns):
+            if concern.revealed_at not in self.mood.states:
+                raise ValueError(
+                    f"hidden_concerns[{index}].revealed_at {concern.revealed_at!r} is not one of "
+                    f"the mood states: {', '.join(self.mood.states)}"
+                )
+        return self
+
+
+class Difficulty(str, Enum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class Scenario(Strict):
+    """A practice conversation: what the trainee sees, the persona, and facilitator notes."""
+
+    id: Id
+    version: int = Field(ge=1, description="Bump when the scenario changes; stored with results.")
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    brief: ShortText = Field(description="Shown to the trainee before the conversation.")
+    learner_role: Annotated[str, Field(min_length=1, max_length=80)]
+    setting: Annotated[str, Field(min_length=1, max_length=80)] = Field(
+        default="workplace", description="Sector, e.g. healthcare, software, retail."
+    )
+    difficulty: Difficulty = Difficulty.medium
+    rubric: Id = Field(default="compassionate-leadership", description="Rubric id to score with.")
+    max_turns: int = Field(default=10, ge=1, le=50, description="Trainee turns before it ends.")
+    persona: Persona
+    facilitator_notes: ShortText = Field(description="For facilitators only; never prompted.")
+
+
+class Exemplar(Strict):
+    """A reply written to show a behaviour at a given level."""
+
+    text: Line
+    level: int = Field(ge=0, le=3)
+    context: str = Field(default="", max_length=400, description="What the other person said.")
+
+
+class Dimension(Strict):
+    """One behaviour the rubric rates."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: ShortText
+    levels: dict[int, ShortText] = Field(description="Descriptor for levels 1, 2 and 3.")
+    exemplars: list[Exemplar] = Field(min_length=1)
+    tip: ShortText = Field(description="One line on how to show more of this behaviour.")
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_are_1_to_3(cls, value: dict[int, str]) -> dict[int, str]:
+        if sorted(value) != [1, 2, 3]:
+            raise ValueError(f"levels must describe exactly 1, 2 and 3 (got {sorted(value)})")
+        return value
+
+
+class Pitfall(Strict):
+    """A behaviour that undermines compassion; it lowers the dimensions it names."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: ShortText
+    lowers: list[Id] = Field(min_length=1, description="Dimension ids this pitfall lowers.")
+    examples: list[Line] = Field(default_factory=list)
+
+
+class Rubric(Strict):
+    """A scoring rubric: a 0-3 scale, dimensions, pitfalls."""
+
+    id: Id
+    version: int = Field(ge=1)
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    scale: dict[int, Annotated[str, Field(min_length=1, max_length=80)]]
+    dimensions: list[Dimension] = Field(min_length=1)
+    pitfalls: list[Pitfall] = Field(default_factory=list)
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_is_0_to_3(cls, value: dict[int, str]) -> dict[int, str]:
+        if sorted(value) != [0, 1, 2, 3]:
+            raise ValueError(f"scale must name exactly 0, 1, 2 and 3 (got {sorted(value)})")
+        if not re.search(r"not\s+observed", value[0], re.IGNORECASE):
+            raise ValueError("scale level 0 must read 'not observed'")
+        return value
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Rubric:
+        ids = [d.id for d in self.dimensions]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"dimension ids must be unique; repeated: {', '.join(duplicates)}")
+        for pitfall in self.pitfalls:
+            unknown = [d for d in pitfall.lowers if d not in ids]
+            if unknown:
+                raise ValueError(
+                    f"pitfall {pitfall.id!r} lowers unknown dimension(s) {', '.join(unknown)}; "
+                    f"dimensions: {', '.join(ids)}"
+                )
+        return self
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        """Look a dimension up by id."""
+        for dimension in self.dimensions:
+            if dimension.id == dimension_id:
+                return dimension
+        raise KeyError(dimension_id)
+
+    @property
+    def dimension_ids(self) -> list[str]:
+        return [d.id for d in self.dimensions]
