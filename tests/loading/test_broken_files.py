@@ -145,7 +145,7 @@ def test_scalar_top_level() -> None:
 
 
 def test_deep_nesting_is_refused_cleanly() -> None:
-    with pytest.raises(LoadError, match="nested too deeply|YAML"):
+    with pytest.raises(LoadError, match="nested too deeply"):
         parse_scenario_text("a: " + "[" * 5000 + "]" * 5000)
 
 
