@@ -1,0 +1,40 @@
+"""Rating learner replies against a rubric.
+
+Public names are imported lazily so ``import simulator.scoring`` stays cheap: torch and
+sentence-transformers load only when the first reply is scored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from simulator.scoring.types import DimensionScore, ReplyScore, Scorer
+
+if TYPE_CHECKING:
+    from simulator.scoring.embeddings import Embedder, get_embedder
+    from simulator.scoring.scorer import RubricScorer, default_scorer
+
+__all__ = [
+    "DimensionScore",
+    "Embedder",
+    "ReplyScore",
+    "RubricScorer",
+    "Scorer",
+    "default_scorer",
+    "get_embedder",
+]
+
+_LAZY = {
+    "Embedder": "simulator.scoring.embeddings",
+    "get_embedder": "simulator.scoring.embeddings",
+    "RubricScorer": "simulator.scoring.scorer",
+    "default_scorer": "simulator.scoring.scorer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulator.scoring' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

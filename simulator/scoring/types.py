@@ -48,6 +48,8 @@ class Scorer(Protocol):
         """Rate one reply; ``context`` is what the other person said just before."""
         ...
 
-    def score_batch(self, replies: list[str], contexts: list[str] | None = None) -> list[ReplyScore]:
+    def score_batch(
+        self, replies: list[str], contexts: list[str] | None = None
+    ) -> list[ReplyScore]:
         """Rate many replies at once (faster: embeddings are computed in one batch)."""
         ...

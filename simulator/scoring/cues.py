@@ -1,0 +1,306 @@
+"""Observable cues in a reply: questions, reflection stems, feeling words, offers of help, pitfalls.
+
+Every cue is a regular expression whose matches are verbatim spans of the reply, so they double as
+evidence. ``extract`` turns a reply (and what the other person said before it) into a small
+numeric feature vector that the fitted model combines with sentence embeddings; the same cues are
+the whole scorer when no embedder is available. Patterns are written for English and matched
+case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A named pattern and the rubric dimensions (or pitfalls) it is evidence for."""
+
+    name: str
+    pattern: re.Pattern[str]
+    supports: tuple[str, ...]
+
+
+def _cue(name: str, regex: str, *supports: str) -> Cue:
+    return Cue(name, re.compile(regex, re.IGNORECASE), supports)
+
+
+_FEELINGS = (
+    r"(?:stress(?:ed|ful)?|overwhelm(?:ed|ing)?|exhaust(?:ed|ing)|tired|drained|burn(?:ed|t) out|"
+    r"frustrat(?:ed|ing)|angry|upset(?:ting)?|hurt(?:ful)?|sad|down|low|lonely|alone|isolated|"
+    r"worr(?:ied|ying)|anxious|anxiety|scared|afraid|frightened|nervous|panick(?:ed|y)|"
+    r"ashamed|embarrass(?:ed|ing)|guilty|helpless|hopeless|disappoint(?:ed|ing)|"
+    r"devastat(?:ed|ing)|heartbroken|grief|griev(?:ing|e)|depressed|miserable|"
+    r"annoy(?:ed|ing)|fed up|hard|tough|difficult|painful|awful|horrible|terrible|"
+    r"unfair|invisible|unappreciated|undervalued|let down|betrayed|confus(?:ed|ing)|"
+    r"torn|stuck|trapped|relieved|proud|happy|glad|excited|shattered|gutted|rough)"
+)
+
+# Open questions start with a wh-word or an invitation; closed ones with an auxiliary verb.
+_OPEN_Q = (
+    r"(?:^|[.!?]\s+|,\s*|\band\s+|\bso\s+)(?:what|how|why|which|where|who|when|tell me|talk me)"
+    r"\b[^.!?]*\?"
+)
+_CLOSED_Q = (
+    r"(?:^|[.!?]\s+)(?:did|do|does|is|are|was|were|can|could|will|would|have|has|had|should|"
+    r"shall|may|might)\b[^.!?]*\?"
+)
+
+CUES: tuple[Cue, ...] = (
+    # attending: inviting the other to speak, making time
+    _cue("open_question", _OPEN_Q, "attending", "understanding"),
+    _cue("closed_question", _CLOSED_Q, "attending"),
+    _cue(
+        "feeling_question",
+        r"\bhow (?:are|have) you (?:been )?(?:feeling|doing|holding up|coping|managing)\b[^.!?]*",
+        "attending",
+        "empathising",
+    ),
+    _cue(
+        "invitation",
+        r"\b(?:tell me (?:more|about|what)|talk me through|walk me through|i(?:'m| am) (?:here|"
+        r"listening)|(?:i've|i have) got time|take your time|no rush|i want to hear|"
+        r"go on|in your own words|what(?:'s| is) (?:been )?(?:going on|happening|on your mind))\b"
+        r"[^.!?]*",
+        "attending",
+        "understanding",
+    ),
+    _cue(
+        "task_question",
+        r"\b(?:did|have|has|can|could|will) you (?:finish(?:ed)?|done|send|sent|do|complete|"
+        r"submit|get the|cover|fill)\b[^.!?]*\?",
+        "task",
+    ),
+    # understanding: paraphrase, reflection, checking
+    _cue(
+        "reflection_stem",
+        r"\b(?:it |that )?(?:sounds|seems|looks) (?:like|as if|as though)\b[^.!?]*|"
+        r"\bso (?:you(?:'re| are)?|what you're|it's|basically|the)\b[^.!?]*|"
+        r"\bwhat i(?:'m| am)? hear(?:ing)?\b[^.!?]*|\bif i(?:'ve| have)? (?:understood|understand|"
+        r"got (?:this|that|it)) (?:right|correctly)\b[^.!?]*|\byou(?:'re| are) saying\b[^.!?]*|"
+        r"\byou (?:mentioned|said|told me)\b[^.!?]*",
+        "understanding",
+    ),
+    _cue(
+        "check",
+        r"\b(?:is that right|have i got that right|did i get that right|is that it|"
+        r"am i right|is that what you mean|is that correct|do i have that right|"
+        r"is that fair|right\?)",
+        "understanding",
+    ),
+    _cue(
+        "understand_claim",
+        r"\bi (?:completely |totally |fully )?(?:understand|know how you feel|know what you mean|"
+        r"get it|see)\b[^.!?]*",
+        "understanding",
+        "empathising",
+    ),
+    _cue("you_feel", r"\byou(?:'re| are)? (?:feel(?:ing)?|felt)\b[^.!?]*", "empathising"),
+    # empathising: naming feelings, sympathy, affirmation
+    _cue("feeling_word", r"\b" + _FEELINGS + r"\b", "empathising"),
+    _cue(
+        "sympathy",
+        r"\b(?:i(?:'m| am) (?:so |really |very )?sorry|sorry (?:to hear|you)|that must (?:be|have)|"
+        r"must (?:be|have been|feel)|i can (?:only )?imagine|i can see (?:why|how|that)|"
+        r"(?:that's|that is|it's|it is) (?:completely |totally |very )?(?:understandable|natural|"
+        r"normal|okay|ok) to|makes sense (?:that|you)|no wonder|of course you)\b[^.!?]*",
+        "empathising",
+    ),
+    _cue(
+        "affirmation",
+        r"\b(?:you(?:'re| are) (?:doing|not alone|not a failure|clearly|obviously|so|very|really) |"
+        r"you(?:'ve| have) (?:done|been|worked|handled|shown)|i believe (?:in )?you|proud of you|"
+        r"(?:good|great|brave|strong) (?:of you|that you|thing)|thank you for (?:telling|sharing|"
+        r"being)|i(?:'m| am) glad you|i appreciate|you (?:will|'ll|can) (?:do|get|make|find|"
+        r"be)\b)[^.!?]*",
+        "empathising",
+    ),
+    # helping: offers, suggestions, information
+    _cue(
+        "offer",
+        r"\b(?:i(?:'ll| will| can| could)|let me|i(?:'m| am) going to|we (?:can|could|'ll|will)|"
+        r"let's|shall i|shall we|would it help|can i (?:help|take|do|get|sort|cover|move|ask)|"
+        r"how can i (?:help|support)|what (?:would|could|can) (?:help|make|i do)|"
+        r"what do you need)\b[^.!?]*",
+        "helping",
+    ),
+    _cue(
+        "suggestion",
+        r"\b(?:(?:you )?(?:should|could|might (?:want|try|consider))|maybe (?:you|try)|perhaps|"
+        r"(?:have|did) you (?:tried|thought about|considered|looked into|spoken|talked)|"
+        r"try(?:ing)? (?:to )?|(?:i(?:'d| would)) (?:suggest|recommend)|my advice|"
+        r"it (?:might|may|could|can) (?:help|be worth)|how about|what about|why not|"
+        r"(?:reach|speak|talk) (?:out )?to|consider)\b[^.!?]*",
+        "helping",
+    ),
+    _cue(
+        "information",
+        r"\b(?:(?:many|most|some|a lot of) people|there (?:are|is) (?:a |an |some |lots )|"
+        r"research|studies|it(?:'s| is) (?:common|normal) (?:for|to)|can take|usually|"
+        r"the policy|occupational health|employee assistance|counsel(?:l)?(?:or|ing)|"
+        r"therap(?:y|ist)|helpline|hr\b|doctor|support group)\b[^.!?]*",
+        "helping",
+    ),
+    _cue(
+        "resource",
+        r"\b(?:cover|rota|time off|leave|deadline|extension|workload|shift|overtime|budget|"
+        r"training|swap|reassign|take (?:over|on)|hand over|flexible|day off|break)\b",
+        "helping",
+    ),
+    # pitfalls
+    _cue(
+        "dismissing",
+        r"\b(?:(?:it's|it is|that's|that is) (?:not|no) (?:a )?big deal|calm down|"
+        r"get over it|move on|could (?:be|have been) (?:a lot |much )?worse|at least|"
+        r"look on the bright side|don'?t be (?:so )?(?:silly|dramatic|sensitive)|"
+        r"(?:you're|you are) overreacting|everyone (?:has|goes through|deals with|is)|"
+        r"that's (?:just )?(?:life|how it is|the job)|stop (?:worrying|complaining)|"
+        r"it's (?:only|just) (?:one|a)|toughen up|man up|no point (?:in )?(?:crying|worrying))\b"
+        r"[^.!?]*",
+        "dismissing",
+    ),
+    _cue(
+        "blaming",
+        r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your|on you)|your (?:own )?"
+        r"fault|why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never)|"
+        r"if you had|you brought (?:this|it)|you need to (?:stop|sort yourself))\b[^.!?]*",
+        "blaming",
+    ),
+    _cue(
+        "self_focus",
+        r"\b(?:when i was|i (?:had|went through|remember when|used to)|same (?:thing )?"
+        r"(?:here|happened to me|with me)|that's nothing|try being me|my (?:week|day|job|"
+        r"manager|boss|last job|own)|i(?:'m| am) (?:stressed|tired|busy|exhausted) too|"
+        r"let me tell you about|happened to me|me too)\b[^.!?]*",
+        "making-it-about-yourself",
+    ),
+    _cue(
+        "quick_fix",
+        r"(?:^|[.!?]\s+)(?:just|simply) [a-z]+\b[^.!?]*|\b(?:easy fix|simple (?:fix|answer)|"
+        r"problem solved|sorted|next\?)",
+        "premature-fixing",
+    ),
+)
+CUE_NAMES: tuple[str, ...] = tuple(c.name for c in CUES)
+
+_WORD = re.compile(r"[a-z']+")
+_STOP_WORDS = (
+    "a an the and or but so to of in on at for with is are was were be been am i you he she it we "
+    "they me my your our their this that these those there here what how why when where who do "
+    "does did have has had not no yes just really very too can could would should will shall may "
+    "might must about if then than as up out all any some more most much get got like know think "
+    "feel im i'm you're it's that's don't dont can't cant its been being from into also well oh ok "
+    "okay hi hello thanks thank"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass
+class CueResult:
+    """Cue matches of one reply: spans per cue and the numeric feature vector."""
+
+    spans: dict[str, list[str]] = field(default_factory=dict)
+    features: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def evidence_for(self, target: str) -> list[str]:
+        """Verbatim spans of every cue that supports ``target`` (a dimension or pitfall id)."""
+        found: list[str] = []
+        for cue in CUES:
+            if target in cue.supports:
+                for span in self.spans.get(cue.name, []):
+                    if span not in found:
+                        found.append(span)
+        return found
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of a text without stop words (used for reply/context overlap)."""
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+EXTRA_FEATURES: tuple[str, ...] = (
+    "question_marks",
+    "ends_with_question",
+    "n_sentences",
+    "log_words",
+    "first_person_share",
+    "second_person_share",
+    "context_overlap",
+    "context_overlap_share",
+    "context_empty",
+    "context_has_question",
+    "context_feeling",
+    "context_asks_advice",
+    "context_greeting",
+    "context_thanks",
+)
+FEATURE_NAMES: tuple[str, ...] = CUE_NAMES + EXTRA_FEATURES
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_ADVICE = re.compile(
+    r"\b(?:what (?:should|can|do) i|any (?:advice|tips|ideas|suggestions)|how (?:do|can|should) i|"
+    r"what would you)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b", re.IGNORECASE)
+_THANKS = re.compile(r"\b(?:thanks|thank you|bye|goodbye|appreciate)\b", re.IGNORECASE)
+_FEELING_RE = re.compile(r"\b" + _FEELINGS + r"\b", re.IGNORECASE)
+
+
+def _clean_span(span: str) -> str:
+    return span.strip(" ,;:-")
+
+
+def extract(reply: str, context: str = "") -> CueResult:
+    """Find every cue in a reply and build its feature vector.
+
+    Args:
+        reply: The learner's reply.
+        context: What the other person said just before (may be empty).
+
+    Returns:
+        The verbatim spans per cue name and a float32 vector ordered as ``FEATURE_NAMES``.
+    """
+    spans: dict[str, list[str]] = {}
+    values: list[float] = []
+    for cue in CUES:
+        found = [_clean_span(m.group(0)) for m in cue.pattern.finditer(reply)]
+        found = [s for s in found if s and s in reply]
+        if found:
+            spans[cue.name] = found
+        values.append(min(len(found), 3) / 3.0 if found else 0.0)
+    words = _WORD.findall(reply.lower())
+    n_words = max(len(words), 1)
+    sentences = [s for s in _SENTENCE.findall(reply) if s.strip()]
+    first = sum(w in {"i", "i'm", "i've", "i'd", "me", "my", "myself"} for w in words)
+    second = sum(w in {"you", "you're", "you've", "your", "yourself", "you'd"} for w in words)
+    reply_words = content_words(reply)
+    ctx_words = content_words(context)
+    overlap = len(reply_words & ctx_words)
+    values.extend(
+        [
+            min(reply.count("?"), 3) / 3.0,
+            float(reply.rstrip().endswith("?")),
+            min(len(sentences), 6) / 6.0,
+            float(np.log1p(n_words) / np.log1p(200)),
+            first / n_words,
+            second / n_words,
+            min(overlap, 6) / 6.0,
+            overlap / max(len(reply_words), 1),
+            float(not context.strip()),
+            float("?" in context),
+            float(bool(_FEELING_RE.search(context))),
+            float(bool(_ADVICE.search(context))),
+            float(bool(_GREETING.search(context)) and len(context) < 60),
+            float(bool(_THANKS.search(context))),
+        ]
+    )
+    return CueResult(spans=spans, features=np.asarray(values, dtype=np.float32))
+
+
+def sentences(text: str) -> list[str]:
+    """Split a reply into verbatim sentences (each a substring of ``text``)."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]

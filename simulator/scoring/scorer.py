@@ -1,0 +1,408 @@
+"""The rubric scorer: rates a learner reply on every dimension of any rubric.
+
+How a reply is rated (all offline, on the CPU):
+
+1. Replies that cannot be rated (empty, not text, too long) are marked unscored with the reason.
+2. Observable cues (``cues.py``) give verbatim evidence spans and a feature vector.
+3. Sentence embeddings of the reply are compared with the rubric's exemplars.
+4. For dimensions that our labelled set covers, a model fitted on that set and on the rubric's
+   exemplars (``model.py``) turns embeddings + cues + context features into a probability that
+   the behaviour is present and a level. Dimensions the labelled set does not know (a course
+   designer's own) are rated from exemplar similarity alone, so any rubric works without code.
+5. Pitfalls are detected from cues and from similarity to the pitfall's examples; each lowers the
+   dimensions it names by one level (never below "emerging" while the behaviour is present).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.schema import Pitfall, Rubric
+from simulator.scoring import cues as cue_module
+from simulator.scoring import feedback
+from simulator.scoring.embeddings import Embedder, get_embedder
+from simulator.scoring.types import DimensionScore, ReplyScore
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 2000
+"""Replies longer than this are unscored: the rubric rates one conversational turn."""
+
+THRESHOLD = 0.5
+"""A behaviour counts as present when its probability reaches this (the scorer's own cut-off)."""
+
+PITFALL_SIMILARITY = 0.72
+"""Cosine similarity to a pitfall example above which the pitfall is reported."""
+
+MAX_EVIDENCE = 3
+
+
+def unscored_reason(reply: object) -> str | None:
+    """Why a reply cannot be rated, or None when it can.
+
+    Args:
+        reply: Whatever the caller passed as the reply.
+
+    Returns:
+        A reason a person can act on, or None.
+    """
+    if not isinstance(reply, str):
+        return f"the reply is not text (got {type(reply).__name__})"
+    if not reply.strip():
+        return "the reply is empty"
+    if len(reply) > MAX_REPLY_CHARS:
+        return (
+            f"the reply is {len(reply)} characters long; the limit is {MAX_REPLY_CHARS} "
+            "(rate one conversational turn at a time)"
+        )
+    if not any(ch.isalpha() for ch in reply):
+        return "the reply has no words"
+    return None
+
+
+@dataclass
+class Predictions:
+    """Per-reply, per-dimension probability of presence and level."""
+
+    probability: np.ndarray  # (n, d) float
+    level: np.ndarray  # (n, d) int
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
+
+
+class ExemplarIndex:
+    """Rubric exemplars embedded once, for similarity features and the exemplar-only fallback."""
+
+    def __init__(self, rubric: Rubric, embedder: Embedder | None) -> None:
+        self.rubric = rubric
+        self.vectors: dict[str, np.ndarray] = {}
+        self.levels: dict[str, np.ndarray] = {}
+        self.pitfall_vectors: dict[str, np.ndarray] = {}
+        if embedder is None:
+            return
+        texts: list[str] = []
+        for dim in rubric.dimensions:
+            texts.extend(e.text for e in dim.exemplars)
+        for pit in rubric.pitfalls:
+            texts.extend(pit.examples)
+        vectors = embedder.encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+        at = 0
+        for dim in rubric.dimensions:
+            k = len(dim.exemplars)
+            self.vectors[dim.id] = vectors[at : at + k]
+            self.levels[dim.id] = np.array([e.level for e in dim.exemplars], dtype=np.float64)
+            at += k
+        for pit in rubric.pitfalls:
+            k = len(pit.examples)
+            self.pitfall_vectors[pit.id] = vectors[at : at + k]
+            at += k
+
+    def similarity_features(self, emb: np.ndarray, dimension_id: str) -> np.ndarray:
+        """Max similarity to high (2-3), low (1) and absent (0) exemplars: shape (n, 3)."""
+        vecs, levels = self.vectors[dimension_id], self.levels[dimension_id]
+        sims = emb @ vecs.T
+        out = np.zeros((emb.shape[0], 3), dtype=np.float32)
+        for j, mask in enumerate((levels >= 2, levels == 1, levels == 0)):
+            if mask.any():
+                out[:, j] = sims[:, mask].max(axis=1)
+        return out
+
+    def predict(self, emb: np.ndarray, dimension_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Exemplar-only rating: similarity-weighted level of the nearest exemplars."""
+        vecs, levels = self.vectors[dimension_id], self.levels[dimension_id]
+        sims = emb @ vecs.T
+        weights = np.exp((sims - sims.max(axis=1, keepdims=True)) * 20.0)
+        weights /= weights.sum(axis=1, keepdims=True)
+        expected = weights @ levels
+        top = sims.max(axis=1)
+        # A reply unlike every exemplar is weak evidence either way: pull it towards "absent".
+        expected = expected * np.clip((top - 0.2) / 0.3, 0.0, 1.0)
+        probability = _sigmoid(4.0 * (expected - 0.75))
+        level = np.where(probability >= THRESHOLD, np.clip(np.rint(expected), 1, 3), 0)
+        return probability, level.astype(int)
+
+
+def levels_from_probability(probability: np.ndarray) -> np.ndarray:
+    """Map presence probabilities to levels when no level model exists (cue-only fallback)."""
+    conditions = [probability >= 0.85, probability >= 0.65, probability >= THRESHOLD]
+    return np.asarray(np.select(conditions, [3, 2, 1], 0), dtype=int)
+
+
+# Hand-set cue weights: the cue-only scorer used when no fitted model is available.
+_CUE_WEIGHTS: dict[str, dict[str, float]] = {
+    "attending": {
+        "open_question": 3.0,
+        "closed_question": 1.2,
+        "feeling_question": 2.0,
+        "invitation": 2.5,
+        "task_question": -2.5,
+        "suggestion": -0.8,
+        "_bias": -1.6,
+    },
+    "understanding": {
+        "reflection_stem": 3.0,
+        "check": 2.0,
+        "context_overlap": 1.5,
+        "open_question": 0.6,
+        "understand_claim": 0.4,
+        "_bias": -1.8,
+    },
+    "empathising": {
+        "feeling_word": 1.4,
+        "sympathy": 2.6,
+        "affirmation": 2.0,
+        "you_feel": 1.5,
+        "understand_claim": 1.0,
+        "dismissing": -1.5,
+        "blaming": -2.0,
+        "_bias": -1.8,
+    },
+    "helping": {
+        "offer": 2.4,
+        "suggestion": 2.4,
+        "information": 1.6,
+        "resource": 0.6,
+        "_bias": -1.8,
+    },
+}
+
+
+def cue_predict(dimension_id: str, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rate one known dimension from cue features alone (the fallback without a fitted model)."""
+    weights = _CUE_WEIGHTS[dimension_id]
+    index = {name: i for i, name in enumerate(cue_module.FEATURE_NAMES)}
+    logit = np.full(features.shape[0], weights.get("_bias", 0.0))
+    for name, weight in weights.items():
+        if name in index:
+            logit += weight * (features[:, index[name]] > 0)
+    probability = _sigmoid(logit)
+    level = np.select(
+        [probability >= 0.85, probability >= 0.65, probability >= THRESHOLD], [3, 2, 1], 0
+    )
+    return probability, level.astype(int)
+
+
+class RubricScorer:
+    """Rates learner replies on every dimension of a rubric (implements ``Scorer``).
+
+    Args:
+        rubric: The rubric to score against.
+        embedder: Sentence embedder; defaults to the process-wide MiniLM (``get_embedder()``).
+        use_model: Use the model fitted on the labelled set for the dimensions it covers; when
+            False (or when fitting is impossible), known dimensions are rated from cues and
+            exemplar similarity only.
+    """
+
+    def __init__(
+        self, rubric: Rubric, embedder: Embedder | None = None, use_model: bool = True
+    ) -> None:
+        self.rubric = rubric
+        self.embedder = embedder if embedder is not None else get_embedder()
+        self.exemplars = ExemplarIndex(rubric, self.embedder)
+        self.model: Any = None
+        if use_model:
+            from simulator.scoring.model import load_or_fit
+
+            self.model = load_or_fit(rubric, self.embedder, self.exemplars)
+
+    # -- public API -------------------------------------------------------------------------
+    def score(self, reply: str, context: str = "") -> ReplyScore:
+        """Rate one reply; ``context`` is what the other person said just before."""
+        return self.score_batch([reply], [context])[0]
+
+    def score_batch(
+        self, replies: Sequence[Any], contexts: Sequence[Any] | None = None
+    ) -> list[ReplyScore]:
+        """Rate many replies at once (embeddings are computed in one batch).
+
+        Args:
+            replies: Learner replies; anything that is not rateable text is marked unscored.
+            contexts: What the other person said before each reply (same length), or None.
+
+        Returns:
+            One ReplyScore per reply, in order.
+        """
+        if contexts is None:
+            contexts = [""] * len(replies)
+        if len(contexts) != len(replies):
+            raise ValueError(
+                f"got {len(replies)} replies but {len(contexts)} contexts; pass one context each"
+            )
+        results: list[ReplyScore | None] = [None] * len(replies)
+        todo: list[int] = []
+        for i, reply in enumerate(replies):
+            reason = unscored_reason(reply)
+            if reason is not None:
+                results[i] = self._unscored(reply, reason)
+            else:
+                todo.append(i)
+        if todo:
+            texts = [str(replies[i]) for i in todo]
+            ctxs = [c if isinstance(c, str) else "" for c in (contexts[i] for i in todo)]
+            for i, scored in zip(todo, self._score_texts(texts, ctxs), strict=True):
+                results[i] = scored
+        return [r for r in results if r is not None]
+
+    # -- internals --------------------------------------------------------------------------
+    def _unscored(self, reply: object, reason: str) -> ReplyScore:
+        text = reply if isinstance(reply, str) else repr(reply)
+        return ReplyScore(
+            text=text[:MAX_REPLY_CHARS],
+            rubric_id=self.rubric.id,
+            rubric_version=self.rubric.version,
+            dimensions={
+                d.id: DimensionScore(explanation=f"Unscored: {reason}.")
+                for d in self.rubric.dimensions
+            },
+            unscored_reason=reason,
+        )
+
+    def predict(
+        self, texts: list[str], contexts: list[str]
+    ) -> tuple[Predictions, list[Any], np.ndarray]:
+        """Raw predictions for rateable texts: probabilities and levels before pitfalls."""
+        cue_results = [cue_module.extract(t, c) for t, c in zip(texts, contexts, strict=True)]
+        features = np.stack([r.features for r in cue_results])
+        emb = self.embedder.encode(texts)
+        n, d = len(texts), len(self.rubric.dimensions)
+        probability = np.zeros((n, d))
+        level = np.zeros((n, d), dtype=int)
+        for j, dim in enumerate(self.rubric.dimensions):
+            if self.model is not None and self.model.covers(dim.id):
+                p, lv = self.model.predict(dim.id, emb, features)
+            elif dim.id in _CUE_WEIGHTS:
+                p_cue, _ = cue_predict(dim.id, features)
+                p_ex, _ = self.exemplars.predict(emb, dim.id)
+                p = 0.6 * p_cue + 0.4 * p_ex
+                lv = levels_from_probability(p)
+            else:
+                p, lv = self.exemplars.predict(emb, dim.id)
+            probability[:, j] = p
+            level[:, j] = lv
+        return Predictions(probability, level), cue_results, emb
+
+    def _pitfalls(
+        self, emb: np.ndarray, cue_results: list[Any], preds: Predictions, contexts: list[str]
+    ) -> list[list[Pitfall]]:
+        found: list[list[Pitfall]] = [[] for _ in cue_results]
+        ids = self.rubric.dimension_ids
+        for pit in self.rubric.pitfalls:
+            vecs = self.exemplars.pitfall_vectors.get(pit.id)
+            sims = (emb @ vecs.T).max(axis=1) if vecs is not None and len(vecs) else None
+            for i, result in enumerate(cue_results):
+                hit = bool(result.evidence_for(pit.id))
+                if sims is not None and sims[i] >= PITFALL_SIMILARITY:
+                    hit = True
+                if pit.id == "premature-fixing" and not hit:
+                    hit = _fixing_before_listening(ids, preds, i, contexts[i])
+                if hit:
+                    found[i].append(pit)
+        return found
+
+    def _score_texts(self, texts: list[str], contexts: list[str]) -> list[ReplyScore]:
+        preds, cue_results, emb = self.predict(texts, contexts)
+        pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
+        out: list[ReplyScore] = []
+        for i, text in enumerate(texts):
+            dims: dict[str, DimensionScore] = {}
+            for j, dim in enumerate(self.rubric.dimensions):
+                p = float(np.clip(preds.probability[i, j], 0.0, 1.0))
+                lv = int(preds.level[i, j])
+                lowered = [pit for pit in pitfalls[i] if dim.id in pit.lowers]
+                if lowered and lv > 0:
+                    lv = max(lv - 1, 1 if p >= THRESHOLD else 0)
+                evidence = _evidence(text, dim.id, cue_results[i], lv) if lv > 0 else []
+                dims[dim.id] = DimensionScore(
+                    level=lv,
+                    probability=round(p, 4),
+                    evidence=evidence,
+                    explanation=feedback.explanation(self.rubric, dim, lv, p, lowered),
+                    tip=feedback.tip(dim, lv, lowered),
+                )
+            out.append(
+                ReplyScore(
+                    text=text,
+                    rubric_id=self.rubric.id,
+                    rubric_version=self.rubric.version,
+                    dimensions=dims,
+                    pitfalls=[p.id for p in pitfalls[i]],
+                )
+            )
+        return out
+
+
+def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context: str) -> bool:
+    """Help offered to someone who has just voiced a feeling, with no listening in the reply."""
+    if "helping" not in ids:
+        return False
+    prob = dict(zip(ids, preds.probability[i], strict=True))
+    listening = max(prob.get(k, 0.0) for k in ("attending", "understanding", "empathising"))
+    return bool(
+        prob["helping"] >= 0.7
+        and listening < 0.3
+        and cue_module.extract(context).features[cue_module.FEATURE_NAMES.index("feeling_word")] > 0
+    )
+
+
+def _evidence(text: str, dimension_id: str, result: Any, level: int) -> list[str]:
+    """Verbatim spans supporting a level: cue matches, else the most relevant sentence."""
+    found = [s for s in result.evidence_for(dimension_id) if s in text]
+    # Keep the widest spans: a keyword inside a quoted clause adds nothing.
+    spans = [s for s in found if not any(s != o and s in o for o in found)]
+    spans.sort(key=text.find)
+    if not spans:
+        # No cue fired (the embedding model saw it): quote the shortest sentence, never invent.
+        sents = cue_module.sentences(text)
+        spans = [min(sents, key=len)] if sents else [text.strip()]
+    return [s for s in spans if s and s in text][:MAX_EVIDENCE]
+
+
+DEFAULT_RUBRIC_ID = "compassionate-leadership"
+
+
+def load_rubric(rubric_id: str = DEFAULT_RUBRIC_ID) -> Rubric:
+    """Load a rubric by id (through ``simulator.loading`` when it is available).
+
+    Args:
+        rubric_id: The rubric's id, e.g. ``compassionate-leadership``.
+
+    Returns:
+        The validated rubric.
+    """
+    try:
+        from simulator import loading  # type: ignore[attr-defined, unused-ignore]
+
+        get_rubric = loading.get_rubric
+    except (ImportError, AttributeError):
+        get_rubric = None
+    if get_rubric is not None:
+        rubric: Rubric = get_rubric(rubric_id)
+        return rubric
+    import yaml
+
+    from simulator.paths import SHIPPED_RUBRICS_DIR
+
+    path = SHIPPED_RUBRICS_DIR / f"{rubric_id}.yaml"
+    if not path.exists():
+        available = sorted(p.stem for p in SHIPPED_RUBRICS_DIR.glob("*.yaml"))
+        raise ValueError(f"unknown rubric {rubric_id!r}; available: {', '.join(available)}")
+    with path.open(encoding="utf-8") as handle:
+        return Rubric.model_validate(yaml.safe_load(handle))
+
+
+_DEFAULT: RubricScorer | None = None
+
+
+def default_scorer() -> RubricScorer:
+    """The scorer for the shipped compassionate-leadership rubric (built once per process)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = RubricScorer(load_rubric(DEFAULT_RUBRIC_ID))
+    return _DEFAULT
