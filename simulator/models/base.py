@@ -3,41 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypedDict, runtime_checkable
 
 
 class ModelError(RuntimeError):
     """A model could not be loaded or could not answer; the message says what to do."""
 
 
+class Message(TypedDict):
+    """One chat message, as chat templates and OpenAI-compatible servers expect it."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
-    """Plain-text completion request.
+    """Ask for ``n`` short candidate replies to a chat.
 
-    The persona engine builds a script-style prompt ("Manager: ...\\nSam:") and asks for short
-    continuations; ``stop`` ends a candidate at the next speaker label.
+    The persona engine asks for several candidates and keeps the best one that passes its
+    guards, so backends should make ``n`` cheap (one batch) where they can.
     """
 
-    prompt: str
+    messages: tuple[Message, ...]
     max_new_tokens: int = 40
     n: int = 1
-    temperature: float = 0.8
-    top_p: float = 0.95
+    temperature: float = 0.7
+    top_p: float = 0.9
     seed: int | None = None
-    stop: tuple[str, ...] = field(default_factory=tuple)
 
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """A persona backend: turns a prompt into ``n`` candidate continuations."""
+    """A persona backend."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """What is recorded with every session (model id or file)."""
+        ...
 
     def generate(self, request: GenerationRequest) -> list[str]:
-        """Return ``request.n`` continuations of ``request.prompt`` (text only, prompt excluded)."""
+        """Return ``request.n`` candidate replies (text only, no prompt, no special tokens)."""
         ...
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
-        """Yield the text of one continuation as it is produced (for the UI)."""
+        """Yield growing prefixes of one reply as it is produced (for the UI)."""
         ...

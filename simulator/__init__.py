@@ -1,0 +1,38 @@
+"""Rapport: practise hard conversations at work with a simulated colleague and a rubric scorer.
+
+Public names are imported lazily so ``import simulator`` stays cheap (no torch, no gradio).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Scenario": "simulator.schema",
+    "Rubric": "simulator.schema",
+    "Persona": "simulator.schema",
+    "Move": "simulator.schema",
+    "Session": "simulator.session",
+    "InputError": "simulator.session",
+    "Transcript": "simulator.transcript",
+    "Turn": "simulator.transcript",
+    "Debrief": "simulator.transcript",
+    "ReplyScore": "simulator.scoring.types",
+    "DimensionScore": "simulator.scoring.types",
+    "ChatModel": "simulator.models.base",
+    "GenerationRequest": "simulator.models.base",
+    "ModelError": "simulator.models.base",
+    "ScriptedModel": "simulator.models.fake",
+    "load_model": "simulator.models",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")

@@ -1,0 +1,183 @@
+"""Transformers backend: any Hugging Face model id, local folder or GGUF file, on CPU by default.
+
+This is the only module that imports transformers for generation. A GGUF file is de-quantised to
+float32 by transformers (about 15-20 s for the 135M model); we save the result once as
+safetensors under the cache folder so later starts load in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from simulator.models.base import GenerationRequest, ModelError
+from simulator.models.embedded import EMBEDDED_NAME, GGUF_FILE, find_embedded_gguf
+from simulator.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "Install the project with its set-up command (see README: `bash setup.sh`), "
+    "or `pip install -e .` in a Python 3.11 environment."
+)
+
+
+def _import_transformers() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModelError(
+            f"The transformers backend needs torch and transformers ({exc}). {INSTALL_HINT}"
+        ) from exc
+    return torch, transformers
+
+
+def _converted_dir(gguf: Path) -> Path:
+    """Cache folder for a de-quantised GGUF, keyed by the file's name, size and mtime."""
+    stat = gguf.stat()
+    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir() / "models" / f"{gguf.stem}-{key[:12]}"
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    """De-quantise a GGUF once and save it as a plain transformers folder."""
+    _, transformers = _import_transformers()
+    log.info("converting %s to float32 once (about 20 s); later starts reuse %s", gguf.name, target)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The weights are already plain float32 tensors; the GGUF quantizer marker is what blocks
+    # save_pretrained, so drop it before saving.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = target.with_name(target.name + ".partial")
+    model.save_pretrained(str(partial))
+    tokenizer.save_pretrained(str(partial))
+    partial.replace(target)
+
+
+def resolve_source(source: str | Path | None) -> tuple[str, str]:
+    """Turn what the user asked for into (folder or model id to load, display name).
+
+    Raises:
+        ModelError: the embedded model is not installed, or a named file does not exist.
+    """
+    if source is None or str(source) in ("", "embedded"):
+        gguf = find_embedded_gguf()
+        if gguf is None:
+            raise ModelError(
+                f"The embedded persona model ({GGUF_FILE}) is not installed. Run "
+                "`python -m simulator.models.embedded` (the README's set-up command does it)."
+            )
+        name = EMBEDDED_NAME
+    else:
+        path = Path(str(source)).expanduser()
+        if str(source).endswith(".gguf"):
+            if not path.is_file():
+                raise ModelError(f"Model file not found: {path}. Give the path of a .gguf file.")
+            gguf, name = path, path.name
+        elif path.is_dir():
+            return str(path), str(path)
+        elif path.suffix or (os.sep in str(source) and not path.exists()):
+            raise ModelError(
+                f"Model not found: {source}. Give a local folder, a .gguf file or a "
+                "Hugging Face model id that is already in the local cache."
+            )
+        else:
+            return str(source), str(source)
+    target = _converted_dir(gguf)
+    if not (target / "config.json").is_file():
+        _convert_gguf(gguf, target)
+    return str(target), name
+
+
+class HFModel:
+    """A causal LM run in-process with transformers; thread-safe (one generation at a time)."""
+
+    def __init__(self, source: str | Path | None = None, threads: int | None = None) -> None:
+        torch, transformers = _import_transformers()
+        location, self._name = resolve_source(source)
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(location)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(location)
+        except OSError as exc:
+            raise ModelError(
+                f"Could not load the model {source!r}: {exc}. Nothing is downloaded at run time "
+                "(HF_HUB_OFFLINE); give a local folder or .gguf file, or a model id already in "
+                "the Hugging Face cache."
+            ) from exc
+        self.model.eval()
+        if self.tokenizer.chat_template is None:
+            raise ModelError(f"{self._name} has no chat template; choose an instruct/chat model.")
+        self._torch = torch
+        self._lock = threading.Lock()
+        # A persona line is one line: stop at the first newline as well as at end of turn.
+        newline_ids = {
+            token_id
+            for token, token_id in self.tokenizer.get_vocab().items()
+            if token.replace("Ċ", "\n").endswith("\n") and token.strip("Ċ\n") in ("", ".", "!", "?")
+        }
+        eos = self.tokenizer.eos_token_id
+        self._stop_ids = sorted(newline_ids | ({eos} if isinstance(eos, int) else set(eos or [])))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _prompt_ids(self, request: GenerationRequest) -> Any:
+        prompt = self.tokenizer.apply_chat_template(
+            list(request.messages), tokenize=False, add_generation_prompt=True
+        )
+        return self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+
+    def _generate_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
+        return {
+            "max_new_tokens": request.max_new_tokens,
+            "do_sample": request.temperature > 0,
+            "temperature": request.temperature if request.temperature > 0 else None,
+            "top_p": request.top_p if request.temperature > 0 else None,
+            "top_k": None,
+            "eos_token_id": self._stop_ids,
+            "pad_token_id": self.tokenizer.pad_token_id or self._stop_ids[0],
+        }
+
+    def generate(self, request: GenerationRequest) -> list[str]:
+        inputs = self._prompt_ids(request)
+        prompt_length = inputs["input_ids"].shape[1]
+        with self._lock, self._torch.inference_mode():
+            if request.seed is not None:
+                self._torch.manual_seed(request.seed)
+            output = self.model.generate(
+                **inputs, num_return_sequences=request.n, **self._generate_kwargs(request)
+            )
+        return [
+            self.tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output
+        ]
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        from transformers import TextIteratorStreamer
+
+        inputs = self._prompt_ids(request)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+        def run() -> None:
+            with self._lock, self._torch.inference_mode():
+                if request.seed is not None:
+                    self._torch.manual_seed(request.seed)
+                self.model.generate(**inputs, streamer=streamer, **self._generate_kwargs(request))
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        text = ""
+        for piece in streamer:
+            text += piece
+            yield text
+        worker.join()
