@@ -404,3 +404,47 @@ def save_user_scenario(text: str) -> Path:
     partial.write_text(text, encoding="utf-8")
     partial.replace(target)  # atomic: a crash never leaves half a file that fails to load
     return target
+
+
+def lint_scenario(scenario: Scenario) -> list[str]:
+    """Content problems a valid scenario can still have (``rapport validate`` reports them).
+
+    A hidden concern's keyword in the opening line, or in a line of a mood below the concern's
+    ``revealed_at``, would let the persona give the concern away before it is earned (authored
+    lines are used verbatim as fallbacks, and the guard does not check them).
+
+    Returns:
+        One message per problem, naming the field path.
+    """
+    persona = scenario.persona
+    ranks = {name: rank for rank, (name, _) in enumerate(persona.mood.ordered_states())}
+    problems = []
+    for index, concern in enumerate(persona.hidden_concerns):
+        keywords = [k.lower() for k in concern.keywords]
+        if not keywords:
+            continue
+
+        def leaks(line: str, keywords: list[str] = keywords) -> list[str]:
+            return [k for k in keywords if re.search(rf"\b{re.escape(k)}", line.lower())]
+
+        where = f"hidden_concerns[{index}] (revealed_at: {concern.revealed_at})"
+        found = leaks(persona.opening_line)
+        if found:
+            problems.append(
+                f"persona.opening_line: uses {', '.join(found)}, a keyword of {where}; "
+                "the concern would be given away at once"
+            )
+        for name, state in persona.mood.states.items():
+            if ranks[name] >= ranks[concern.revealed_at]:
+                continue
+            lines = [(f"example_lines[{i}]", text) for i, text in enumerate(state.example_lines)]
+            for move, beat_lines in state.beats.items():
+                lines += [(f"beats.{move.value}[{i}]", text) for i, text in enumerate(beat_lines)]
+            for field_path, text in lines:
+                found = leaks(text)
+                if found:
+                    problems.append(
+                        f"persona.mood.states.{name}.{field_path}: uses {', '.join(found)}, a "
+                        f"keyword of {where}, in a mood before the concern is earned"
+                    )
+    return problems
