@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from typing import Literal
+from typing import Literal, Protocol
 
 from simulator.debrief import build_debrief
 from simulator.models.base import ChatModel
@@ -26,7 +26,7 @@ class InputError(ValueError):
     """A learner reply that cannot be taken (empty, too long, session over); say what to do."""
 
 
-class StoreLike:
+class StoreLike(Protocol):
     """What a session needs from storage (``simulator.store.Store`` provides it)."""
 
     def start_session(self, transcript: Transcript) -> None: ...
