@@ -1,0 +1,151 @@
+"""`rapport validate` and `rapport schema`, through their handlers and through the real CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.commands.authoring import register, schema_command, validate_command
+from simulator.docs import AUTHORING_DOC
+from simulator.schema import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+GOOD = ROOT / "tests" / "loading" / "good"
+BROKEN = ROOT / "tests" / "loading" / "broken"
+
+
+@pytest.fixture(autouse=True)
+def rapport_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("RAPPORT_HOME", str(home))
+    return home
+
+
+def run_validate(*paths: Path | str) -> int:
+    return validate_command(argparse.Namespace(paths=[str(p) for p in paths]))
+
+
+def test_register_adds_both_commands() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["validate", "a.yaml", "b"])
+    assert args.handler is validate_command and args.paths == ["a.yaml", "b"]
+    assert parser.parse_args(["schema", "rubric"]).handler is schema_command
+    with pytest.raises(SystemExit):
+        parser.parse_args(["schema", "persona"])
+
+
+def test_valid_files(capsys: pytest.CaptureFixture[str]) -> None:
+    # mini-rubric is passed too, so extra-patients' rubric (compassionate-leadership) must come
+    # from the shipped rubrics.
+    assert run_validate(GOOD) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"ok {GOOD / 'extra-patients.yaml'} (extra-patients v1)",
+        f"ok {GOOD / 'mini-rubric.yaml'} (mini-rubric v2)",
+    ]
+    assert err == ""
+
+
+def test_invalid_file_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_validate(GOOD / "extra-patients.yaml", BROKEN / "bad-enum.yaml") == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("ok ")
+    assert f"{BROKEN / 'bad-enum.yaml'}: line 10: difficulty: expected" in err
+
+
+def test_rubric_told_apart_by_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_validate(BROKEN / "rubric-scale-missing-0.yaml") == 1
+    assert "line 5: scale: must name exactly 0, 1, 2 and 3" in capsys.readouterr().err
+
+
+def test_missing_path_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_validate(GOOD / "extra-patients.yaml", "no/such/file.yaml") == 2
+    out, err = capsys.readouterr()
+    assert "no/such/file.yaml: no such file or folder" in err
+    assert out.startswith("ok ")  # the other files are still checked
+
+
+def test_id_must_match_file_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    renamed = tmp_path / "renamed.yaml"
+    shutil.copy(GOOD / "extra-patients.yaml", renamed)
+    assert run_validate(renamed) == 1
+    assert "id 'extra-patients' does not match the file name 'renamed.yaml'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_unknown_rubric_and_early_keyword(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (GOOD / "extra-patients.yaml").read_text()
+    text = text.replace("rubric: compassionate-leadership", "rubric: kindness")
+    text = text.replace("Same as always.", "Same as always. The nursery rang again.")
+    file = tmp_path / "extra-patients.yaml"
+    file.write_text(text)
+    assert run_validate(file) == 1
+    err = capsys.readouterr().err
+    assert "rubric: 'kindness' is not a known rubric; available: compassionate-leadership" in err
+    assert (
+        "persona.mood.states.guarded.beats.asked[0]: uses nursery, a keyword of "
+        "hidden_concerns[0] (revealed_at: opening-up)" in err
+    )
+
+
+def test_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_validate(tmp_path) == 0
+    assert "no .yaml files in this folder" in capsys.readouterr().err
+
+
+def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert schema_command(argparse.Namespace(kind="scenario")) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == Scenario.model_json_schema()
+    assert {"persona", "facilitator_notes"} <= set(schema["properties"])
+    assert schema_command(argparse.Namespace(kind="rubric")) == 0
+    assert "dimensions" in json.loads(capsys.readouterr().out)["properties"]
+
+
+def test_worked_example_in_the_guide_is_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = AUTHORING_DOC.read_text()
+    block = re.search(r"## A short worked example\s+```yaml\n(.*?)```", guide, re.DOTALL)
+    assert block is not None
+    example = tmp_path / "late-again.yaml"
+    example.write_text(block.group(1))
+    assert run_validate(example) == 0, capsys.readouterr().err
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAPPORT_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_real_cli_validate(rapport_home: Path) -> None:
+    done = cli("validate", str(GOOD), str(BROKEN / "unknown-key-personna.yaml"), home=rapport_home)
+    assert done.returncode == 1
+    assert "ok " in done.stdout and "(extra-patients v1)" in done.stdout
+    assert "line 13: personna: unknown field; did you mean persona?" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_real_cli_schema(rapport_home: Path) -> None:
+    done = cli("schema", "rubric", home=rapport_home)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["title"] == "Rubric"
