@@ -300,12 +300,28 @@ def _describe(error: Any, model: type[BaseModel]) -> str:
         )
     if kind == "value_error":
         return message.removeprefix("Value error, ")
+    if value is None:
+        return "the value is empty; write it after the colon"
     text = message.replace("Input should be", "expected", 1)
+    text = re.sub(r"a valid dictionary( or instance of \w+)?", _MAPPING_WORDS, text)
+    text = text.replace("a valid string", "text")
     text = text[0].lower() + text[1:] if text else text
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, bool) and kind == "string_type":
+        return (
+            f"{text}, got {str(value).lower()}: YAML reads yes/no/on/off as true/false; "
+            "put the text in quotes"
+        )
+    if isinstance(value, (int, float)) and kind == "string_type":
+        return f"{text}, got the number {value}; put it in quotes to make it text"
+    if isinstance(value, (str, int, float, bool)):
         shown = repr(value) if not isinstance(value, str) or len(value) < 60 else "(long text)"
         text += f" (got {shown})"
+    elif isinstance(value, (list, dict)):
+        text += f" (got {'a list' if isinstance(value, list) else 'a mapping'})"
     return text
+
+
+_MAPPING_WORDS = "a mapping (indented 'key: value' lines)"
 
 
 def validation_messages(

@@ -175,3 +175,38 @@ def test_load_file_guesses_rubric_by_keys(tmp_path: Path) -> None:
     copy.write_text(source.read_text())
     assert load_file(copy).id == "mini-rubric"
     assert load_file(GOOD_SCENARIO).id == "extra-patients"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("title: Extra patients, again", "title:", "line 4: title: the value is empty"),
+        (
+            "title: Extra patients, again",
+            "title: yes",
+            "line 4: title: expected text, got true: YAML reads yes/no/on/off as true/false; "
+            "put the text in quotes",
+        ),
+        (
+            "learner_role: Ward manager",
+            "learner_role: 42",
+            "line 8: learner_role: expected text, got the number 42; put it in quotes",
+        ),
+        (
+            "persona:\n  name",
+            "persona: Sam\npersona_:\n  name",
+            "line 13: persona: expected a mapping (indented 'key: value' lines) (got 'Sam')",
+        ),
+        (
+            "    start: guarded",
+            "    start: [guarded]",
+            "line 25: persona.mood.start: expected text (got a list)",
+        ),
+    ],
+)
+def test_common_value_mistakes(old: str, new: str, expected: str) -> None:
+    text = GOOD_SCENARIO.read_text()
+    assert old in text
+    with pytest.raises(LoadError) as caught:
+        parse_scenario_text(text.replace(old, new, 1))
+    assert expected in str(caught.value)
