@@ -19,6 +19,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from simulator import paths
 from simulator.schema import Rubric, Scenario
 from simulator.yamlcheck import YamlProblems, parse_yaml, validation_messages
 
@@ -279,9 +280,7 @@ def load_directory(path: str | Path, kind: Kind) -> LoadResult[Any]:
 
 
 def _catalog(kind: Kind) -> LoadResult[Any]:
-    # Imported here so tests that point RAPPORT_HOME elsewhere see the change at call time.
-    from simulator import paths
-
+    # Read on every call (a few ms) so files saved or fixed meanwhile are seen without restart.
     shipped_dir = paths.SHIPPED_SCENARIOS_DIR if kind == "scenario" else paths.SHIPPED_RUBRICS_DIR
     user_dir = paths.user_scenarios_dir() if kind == "scenario" else paths.user_rubrics_dir()
     result = load_directory(shipped_dir, kind)
@@ -390,8 +389,6 @@ def save_user_scenario(text: str) -> Path:
     Raises:
         LoadError: The text is not a valid scenario, or its id belongs to a shipped scenario.
     """
-    from simulator import paths
-
     scenario = parse_scenario_text(text)
     shipped = paths.SHIPPED_SCENARIOS_DIR
     if (shipped / f"{scenario.id}.yaml").exists() or (shipped / f"{scenario.id}.yml").exists():

@@ -25,6 +25,13 @@ class _SafeLoader(yaml.SafeLoader):
     """The safe loader; a subclass so nothing we do leaks into yaml.SafeLoader globally."""
 
 
+# libyaml's safe loader is about 20 times faster (the catalogue is re-read on every lookup);
+# the pure-Python one gives better error texts, so a file that fails is read again with it.
+_FastLoader: type[Any] = getattr(yaml, "CSafeLoader", _SafeLoader)
+_RETRY_SLOW_BELOW = 200_000
+"""Characters under which a failing text is re-read by the slower loader for its message."""
+
+
 def _yaml_problem(error: yaml.YAMLError) -> str:
     """A YAML syntax error as 'line N, column M: what; hint'."""
     if not isinstance(error, yaml.MarkedYAMLError):
@@ -129,12 +136,12 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     Raises:
         YamlProblems: Syntax errors, duplicate keys, alias bombs, excessive nesting.
     """
-    loader = _SafeLoader(text)
+    loader = _FastLoader(text)
     try:
         try:
             root = loader.get_single_node()
         except yaml.YAMLError as error:
-            raise YamlProblems([_yaml_problem(error)]) from None
+            raise YamlProblems([_better_syntax_message(text, error)]) from None
         if root is None:
             return None, None
         bomb = _check_expansion(root)
@@ -152,6 +159,21 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
         raise YamlProblems(["the YAML is nested too deeply to read; flatten it"]) from None
     finally:
         loader.dispose()
+
+
+def _better_syntax_message(text: str, error: yaml.YAMLError) -> str:
+    if _FastLoader is _SafeLoader or len(text) >= _RETRY_SLOW_BELOW:
+        return _yaml_problem(error)
+    slow = _SafeLoader(text)
+    try:
+        slow.get_single_node()
+    except yaml.YAMLError as slow_error:
+        return _yaml_problem(slow_error)
+    except RecursionError:
+        return "the YAML is nested too deeply to read; flatten it"
+    finally:
+        slow.dispose()
+    return _yaml_problem(error)
 
 
 class YamlProblems(Exception):
