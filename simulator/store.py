@@ -240,9 +240,9 @@ class Store:
                 raise StoreError(f"cannot write to {self.path}: {error}") from None
             try:
                 yield self._conn
-            except sqlite3.IntegrityError as error:
+            except sqlite3.Error as error:  # disk full, read-only file, locked too long...
                 self._conn.execute("ROLLBACK")
-                raise StoreError(f"cannot save: {error}") from None
+                raise StoreError(f"cannot save to {self.path}: {error}") from None
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -254,9 +254,12 @@ class Store:
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            cursor = self._conn.execute(sql, params)
-            cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
+            try:
+                cursor = self._conn.execute(sql, params)
+                cursor.row_factory = sqlite3.Row
+                return cursor.fetchall()
+            except sqlite3.Error as error:
+                raise StoreError(f"cannot read {self.path}: {error}") from None
 
     def close(self) -> None:
         """Close the connection (the data is already on disk)."""

@@ -318,3 +318,15 @@ def test_unwritable_places(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot create the folder"):
         Store(blocker / "sub" / "db.sqlite3")
+
+
+def test_database_errors_become_store_errors(tmp_path: Path) -> None:
+    store = Store(tmp_path / "e.sqlite3")
+    store.start_session(make_transcript())
+    store._conn.execute("DROP TABLE scores")  # a damaged file, as far as the store can tell
+    with pytest.raises(StoreError, match=r"cannot save to .*e\.sqlite3: no such table: scores"):
+        store.add_turn("s1", make_turn(0))
+    with pytest.raises(StoreError, match="cannot read"):
+        store.list_sessions()
+    # The failed turn was rolled back whole: no turn row without its scores.
+    assert store._conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
