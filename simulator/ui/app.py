@@ -1,0 +1,134 @@
+"""Build the whole Gradio app and launch it.
+
+``python app.py`` (repository root) calls :func:`main`. Settings come from the environment:
+``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (read by Gradio's ``launch``),
+``RAPPORT_CONCURRENCY`` (requests that run at once, default 2), ``RAPPORT_MODEL`` (persona model;
+default the embedded one), ``RAPPORT_HOME`` (where sessions and scenarios are kept) and the
+facilitator login (see :mod:`simulator.ui.auth`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import gradio as gr
+
+import simulator.ui  # noqa: F401  (switches analytics off before gradio is imported)
+from simulator.store import Store, StoreError
+from simulator.ui.admin_tabs import Gate, build_scenarios_tab
+from simulator.ui.auth import ConfigError, load_admin_gate
+from simulator.ui.context import AppContext, SettingsError, concurrency_from_env
+from simulator.ui.evaluate import build_evaluate_tab
+from simulator.ui.history import build_history_tab
+from simulator.ui.practice_tab import build_practice_tab
+
+TITLE = "Rapport: practise a hard conversation"
+
+HEADER = """\
+# Rapport
+**Practise a difficult conversation with a colleague, and see how each reply landed.**
+Your replies are rated on four behaviours of compassionate leadership: *attending*,
+*understanding*, *empathising* and *helping*. Everything stays on this computer.
+"""
+
+CSS = """
+#status p { margin: 0.25em 0; }
+#feedback { font-size: 0.95em; }
+"""
+
+
+def theme() -> Any:
+    """A theme with system fonts: the default one downloads web fonts, and we stay offline."""
+    return gr.themes.Soft(
+        font=["system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+
+
+def build_app(ctx: AppContext) -> gr.Blocks:
+    """The Gradio Blocks for every tab, with its queue set up (not launched)."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(HEADER)
+        trainee = gr.Textbox(
+            label="Your name",
+            placeholder="e.g. Jo Smith — keeps your practice history yours",
+            max_lines=1,
+            elem_id="trainee",
+        )
+        gate = Gate(allowed=gr.State(not ctx.gate.required))
+        with gr.Tabs():
+            with gr.Tab("Practice", id="practice", elem_id="tab-practice"):
+                practice_tab = build_practice_tab(ctx, trainee)
+            with gr.Tab("My history", id="history", elem_id="tab-history") as history_tab:
+                build_history_tab(ctx, trainee, history_tab)
+            with gr.Tab("Scenarios (facilitators)", id="scenarios", elem_id="tab-scenarios"):
+                build_scenarios_tab(ctx, gate, practice_tab.picker)
+            with gr.Tab("Evaluate (course designers)", id="evaluate", elem_id="tab-evaluate"):
+                build_evaluate_tab(ctx, gate)
+        gate.wire(ctx)
+
+        def refresh_choices() -> Any:
+            from simulator.ui.practice import scenario_choices
+
+            return gr.update(choices=scenario_choices())
+
+        # Scenarios saved since the server started appear on the next page load.
+        demo.load(refresh_choices, None, practice_tab.picker, api_visibility="private")
+    demo.queue(default_concurrency_limit=ctx.concurrency)
+    return demo
+
+
+def warm_up(ctx: AppContext) -> None:
+    """Load the persona model and the scorer in the background so the first reply is quicker."""
+
+    def work() -> None:
+        try:
+            from simulator.loading import get_rubric
+            from simulator.models import load_model
+            from simulator.runtime import scorer_for
+            from simulator.scoring import get_embedder
+
+            load_model(ctx.model)
+            get_embedder()
+            scorer_for(get_rubric("compassionate-leadership"))
+        except Exception as exc:  # the first conversation reports it properly; say it here too
+            print(f"note: warming up the model failed: {exc}", file=sys.stderr)
+
+    threading.Thread(target=work, name="rapport-warm-up", daemon=True).start()
+
+
+def make_context() -> AppContext:
+    """Read the settings from the environment and open the store.
+
+    Raises:
+        SettingsError, ConfigError, StoreError: With a message saying what to fix.
+    """
+    return AppContext(store=Store(), gate=load_admin_gate(), concurrency=concurrency_from_env())
+
+
+def main() -> int:
+    """Start the app; returns an exit code (1 with a message when a setting is wrong)."""
+    try:
+        ctx = make_context()
+    except (SettingsError, ConfigError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    demo = build_app(ctx)
+    warm_up(ctx)
+    if ctx.gate.required:
+        print(f"Facilitator tabs need a login (from {ctx.gate.source}).")
+    else:
+        print(
+            "Facilitator tabs are open: set RAPPORT_ADMIN_USER and RAPPORT_ADMIN_PASSWORD to "
+            "require a login."
+        )
+    demo.launch(
+        theme=theme(),
+        css=CSS,
+        footer_links=[],
+        ssr_mode=False,
+        show_error=False,
+    )
+    return 0

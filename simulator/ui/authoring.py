@@ -1,0 +1,237 @@
+"""Scenarios tab handlers: validate as you type, preview the persona, save, upload, import.
+
+Validation gives the messages ``rapport validate`` gives (the LoadError text, an unknown rubric,
+``lint_scenario``). The preview plays a throwaway session that is never stored. Saving goes
+through ``save_user_scenario`` (ids checked, shipped scenarios never overwritten, size limit,
+``yaml.safe_load`` only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.loading import (
+    LoadError,
+    available_rubrics,
+    lint_scenario,
+    parse_scenario_text,
+    read_text,
+    save_user_scenario,
+    scenario_catalog,
+)
+from simulator.models.base import ModelError
+from simulator.paths import SHIPPED_SCENARIOS_DIR
+from simulator.schema import Scenario
+from simulator.session import InputError, Session
+from simulator.ui.cards import CardError, card_to_yaml
+from simulator.ui.context import AppContext
+from simulator.ui.text import as_text
+
+NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
+BLANK = "New scenario from a template"
+
+TEMPLATE = """\
+# A new practice scenario. Lines starting with # are comments.
+id: my-scenario            # lower-case letters, digits and hyphens; also the file name
+version: 1
+title: A short title the trainee sees
+brief: >
+  What the trainee reads before starting: who they are, who they are talking to, and what
+  has just happened.
+learner_role: Team leader
+setting: workplace
+difficulty: medium         # easy, medium or hard
+rubric: compassionate-leadership
+max_turns: 10
+persona:                   # never shown to the trainee
+  name: Alex Morgan
+  role: Team member
+  background: >
+    Who they are and what has been happening to them lately.
+  speaking_style: Short sentences. Polite but tired.
+  opening_line: "You wanted to see me?"
+  hidden_concerns:
+    - text: Something they only share once they trust you.
+      revealed_at: opening-up
+      keywords: [secret worry]
+  mood:
+    start: guarded
+    states:
+      escalated:
+        min_trust: 0.0
+        description: Upset and defensive.
+        example_lines: ["I don't see the point of this conversation."]
+      guarded:
+        min_trust: 0.25
+        description: Wary; gives little away.
+        example_lines: ["It's fine. Everything's fine."]
+      opening-up:
+        min_trust: 0.5
+        description: Feels heard and starts to explain.
+        example_lines: ["Honestly, it's been a hard few weeks."]
+      collaborative:
+        min_trust: 0.75
+        description: Ready to work on it together.
+        example_lines: ["Okay. What could we try?"]
+facilitator_notes: >
+  What a good conversation looks like, and the common traps.
+"""
+
+
+def template_choices() -> list[str]:
+    """The editor's starting points: a blank template, then every scenario by id."""
+    return [BLANK, *sorted(scenario_catalog().items)]
+
+
+def load_template(choice: str | None) -> str:
+    """The YAML text to start from (a scenario's file as written, comments included)."""
+    catalog = scenario_catalog()
+    source = catalog.sources.get(choice or "")
+    if source is None:
+        return TEMPLATE
+    try:
+        return read_text(source)
+    except LoadError:
+        return TEMPLATE
+
+
+def check(text: str | None) -> tuple[Scenario | None, list[str]]:
+    """The scenario (when it loads) and every problem ``rapport validate`` would report."""
+    if not text or not text.strip():
+        return None, ["<editor>: the editor is empty; start from a template or upload a file"]
+    try:
+        scenario = parse_scenario_text(text)
+    except LoadError as error:
+        return None, str(error).splitlines()
+    problems = []
+    rubrics = available_rubrics()
+    if scenario.rubric not in rubrics:
+        listed = ", ".join(sorted(rubrics)) or "none"
+        problems.append(
+            f"<editor>: rubric: {scenario.rubric!r} is not a known rubric; available: {listed}"
+        )
+    problems.extend(f"<editor>: {message}" for message in lint_scenario(scenario))
+    return scenario, problems
+
+
+def _is_shipped(scenario_id: str) -> bool:
+    return any(
+        (SHIPPED_SCENARIOS_DIR / f"{scenario_id}{ext}").exists() for ext in (".yaml", ".yml")
+    )
+
+
+def validation_markdown(text: str | None) -> str:
+    """The live validation panel under the editor."""
+    scenario, problems = check(text)
+    lines = []
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines.append(f"❌ **{count} to fix before saving:**")
+        lines.extend(f"- {as_text(problem)}" for problem in problems)
+    elif scenario is not None:
+        lines.append(f"✅ **Valid:** {as_text(scenario.id)} v{scenario.version}")
+    if scenario is not None and _is_shipped(scenario.id):
+        lines.append(
+            f"\nℹ️ {as_text(scenario.id)} is a shipped scenario: change `id:` to save your "
+            "own version."
+        )
+    return "\n".join(lines)
+
+
+def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | None) -> str:
+    """The persona's opening line and its reply to a test line, from a session never stored."""
+    if not allowed:
+        return NOT_SIGNED_IN
+    scenario, _ = check(text)
+    if scenario is None:
+        return "Fix the problems listed under the editor first, then preview."
+    name = as_text(scenario.persona.first_name)
+    lines = [f"**{name}:** {as_text(scenario.persona.opening_line)}"]
+    if not test_line or not test_line.strip():
+        lines.append("\n_Type a test line to hear how the persona replies._")
+        return "\n".join(lines)
+    from simulator.loading import get_rubric
+    from simulator.models import load_model
+    from simulator.runtime import scorer_for
+    from simulator.scoring import get_embedder
+
+    try:
+        rubric = get_rubric(scenario.rubric)
+        # store=None: a preview must never appear in anyone's history.
+        session = Session(
+            scenario,
+            rubric,
+            scorer_for(rubric),
+            load_model(ctx.model),
+            store=None,
+            encode=get_embedder().encode,
+        )
+        turn = session.respond(test_line)
+    except InputError as exc:
+        return "\n".join([*lines, f"\n⚠️ {as_text(str(exc))}"])
+    except ModelError as exc:
+        return "\n".join([*lines, f"\n⚠️ The persona model could not answer: {as_text(str(exc))}"])
+    except LookupError as exc:
+        return "\n".join([*lines, f"\n⚠️ {as_text(str(exc))}"])
+    levels = ", ".join(
+        f"{rubric.dimension(d).name} {s.level}"
+        for d, s in (turn.scores.dimensions.items() if turn.scores else [])
+    )
+    lines += [
+        f"**You:** {as_text(turn.learner)}",
+        f"**{name}:** {as_text(turn.persona)}",
+        f"\n_Scores: {as_text(levels)}; mood now: {as_text(turn.mood)} (trust {turn.trust:.2f})._",
+    ]
+    return "\n\n".join(lines)
+
+
+def save(allowed: bool, text: str | None) -> str:
+    """Save the editor's scenario to the facilitators' folder; say where, or what to fix."""
+    if not allowed:
+        return NOT_SIGNED_IN
+    scenario, problems = check(text)
+    if scenario is None or problems:
+        return "❌ Not saved: fix the problems listed under the editor first."
+    try:
+        path = save_user_scenario(text or "")
+    except LoadError as error:
+        return "❌ Not saved:\n" + "\n".join(f"- {as_text(m)}" for m in error.messages)
+    except OSError as exc:
+        return f"❌ Not saved: the file could not be written ({as_text(str(exc))})."
+    return (
+        f"✅ Saved **{as_text(scenario.title)}** as {as_text(path.name)}. Trainees can pick it in "
+        "the Practice tab now (reload the page if it is already open)."
+    )
+
+
+def upload_yaml(allowed: bool, path: str | None) -> tuple[str | None, str]:
+    """Read an uploaded YAML file into the editor (None keeps the editor as it is)."""
+    if not allowed:
+        return None, NOT_SIGNED_IN
+    if not path:
+        return None, "No file was uploaded."
+    try:
+        text = read_text(path)
+    except LoadError as error:
+        return None, "❌ " + as_text("; ".join(error.messages))
+    return text, f"Loaded {as_text(Path(path).name)} into the editor. Check the messages below it."
+
+
+def import_card(allowed: bool, path: str | None) -> tuple[str | None, str]:
+    """Turn an uploaded Character Card V2 JSON into a draft scenario in the editor."""
+    if not allowed:
+        return None, NOT_SIGNED_IN
+    if not path:
+        return None, "No file was uploaded."
+    try:
+        raw = Path(path).read_bytes()
+        if len(raw) > 1024 * 1024:
+            raise CardError("the file is larger than 1 MiB; a character card is a few KB")
+        text = card_to_yaml(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return None, "❌ This file is not UTF-8 text; a character card is a .json file."
+    except OSError as exc:
+        return None, f"❌ The file could not be read: {as_text(str(exc))}"
+    except CardError as exc:
+        return None, f"❌ Could not import this character card: {as_text(str(exc))}."
+    return text, "Imported the character card as a draft. Read it through, then save it."

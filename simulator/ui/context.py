@@ -1,0 +1,70 @@
+"""What every tab shares: the session store, the model choice, the admin login, the limits."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.store import Store
+from simulator.ui.auth import AdminGate
+
+DEFAULT_CONCURRENCY = 2
+MAX_NAME_CHARS = 80
+ANONYMOUS = "anonymous"
+
+
+class SettingsError(ValueError):
+    """An environment setting the app cannot use; the message says what to fix."""
+
+
+def concurrency_from_env() -> int:
+    """``RAPPORT_CONCURRENCY`` (default 2): how many requests run at once.
+
+    Raises:
+        SettingsError: The value is not a whole number from 1 to 64.
+    """
+    raw = os.environ.get("RAPPORT_CONCURRENCY", "").strip()
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise SettingsError(
+            f"RAPPORT_CONCURRENCY={raw!r}: give a whole number from 1 to 64 (default "
+            f"{DEFAULT_CONCURRENCY}); each running conversation turn uses a CPU core"
+        )
+    return int(raw)
+
+
+def clean_name(name: object) -> str:
+    """A trainee name as stored: trimmed, single-spaced, at most 80 characters ('' if none)."""
+    if not isinstance(name, str):
+        return ""
+    return re.sub(r"\s+", " ", name).strip()[:MAX_NAME_CHARS]
+
+
+@dataclass
+class AppContext:
+    """Shared, read-mostly objects for every handler.
+
+    Attributes:
+        store: The session database (thread-safe; one per process).
+        model: Persona model spec for new sessions (None: ``RAPPORT_MODEL`` or embedded).
+        gate: The facilitator login.
+        concurrency: Requests that run at once (``queue(default_concurrency_limit=...)``).
+        downloads: Folder for transcript and report files offered for download.
+    """
+
+    store: Store
+    model: str | None = None
+    gate: AdminGate = field(default_factory=AdminGate)
+    concurrency: int = DEFAULT_CONCURRENCY
+    downloads: Path | None = None
+
+    def download_dir(self) -> Path:
+        """A private temporary folder for files handed to the browser (created on first use)."""
+        if self.downloads is None:
+            import tempfile
+
+            self.downloads = Path(tempfile.mkdtemp(prefix="rapport-downloads-"))
+        return self.downloads

@@ -1,0 +1,264 @@
+"""Evaluate tab: batch evaluation of transcripts and the rubric-agreement harness.
+
+The same library functions as ``rapport evaluate`` / ``rapport agreement``
+(:mod:`simulator.evaluation`); the tab only uploads, reports progress and shows what the report
+wrote (its CSV tables, PNG plots, HTML/JSON files for download).
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from simulator.ui.context import AppContext
+from simulator.ui.text import as_text
+
+NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
+BATCH = "Score transcripts (batch evaluation)"
+AGREEMENT = "Check agreement with human ratings (labelled CSV)"
+MAX_TABLE_ROWS = 200
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class EvaluationView:
+    """What the tab shows after a run."""
+
+    message: str
+    tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return [], []
+    return rows[0], rows[1 : MAX_TABLE_ROWS + 1]
+
+
+def collect(out_dir: Path, message: str) -> EvaluationView:
+    """Gather a report folder's tables, plots and files into a view."""
+    files = sorted(p for p in out_dir.rglob("*") if p.is_file())
+    view = EvaluationView(message=message)
+    for path in files:
+        if path.suffix == ".csv":
+            headers, rows = _read_table(path)
+            if headers:
+                view.tables.append((path.name, headers, rows))
+        elif path.suffix in {".png", ".svg", ".jpg"}:
+            view.images.append(str(path))
+    view.files = [str(p) for p in files]
+    return view
+
+
+def _progress_adapter(progress: Progress) -> Callable[..., None]:
+    """Accept ``(fraction)``, ``(done, total)`` or ``(done, total, note)`` from the library."""
+
+    def report(*args: Any, **kwargs: Any) -> None:
+        numbers = [a for a in args if isinstance(a, int | float)]
+        note = next((a for a in args if isinstance(a, str)), kwargs.get("desc", "Scoring"))
+        if len(numbers) >= 2 and numbers[1]:
+            progress(float(numbers[0]) / float(numbers[1]), f"{note} {numbers[0]}/{numbers[1]}")
+        elif numbers:
+            progress(float(numbers[0]), str(note))
+
+    return report
+
+
+def _call(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a library function with the keyword arguments it accepts."""
+    accepted = inspect.signature(function).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return function(**kwargs)
+    return function(**{k: v for k, v in kwargs.items() if k in accepted})
+
+
+def _batch_function() -> Callable[..., Any] | None:
+    """``evaluate_file`` from the evaluation package, wherever it lives (None if absent)."""
+    import importlib
+
+    for module in ("simulator.evaluation", "simulator.evaluation.batch"):
+        try:
+            function = getattr(importlib.import_module(module), "evaluate_file", None)
+        except ImportError:
+            continue
+        if callable(function):
+            return function
+    return None
+
+
+def agreement_view(report: Any, out_dir: Path) -> EvaluationView:
+    """Tables, a plot and files for an agreement report (formatting the library's numbers)."""
+    import json
+
+    from simulator.ui.charts import agreement_figure
+
+    headers = [
+        "behaviour",
+        "n",
+        "positives",
+        "AUROC",
+        "95% CI",
+        "baseline AUROC",
+        "F1",
+        "kappa",
+        "note",
+    ]
+    rows = []
+    for dim_id, dim in report.dimensions.items():
+        ci = dim.auroc_ci
+        rows.append(
+            [
+                dim_id,
+                str(dim.n),
+                str(dim.positives),
+                "" if dim.auroc is None else f"{dim.auroc:.3f}",
+                "" if not ci else f"{ci[0]:.3f}-{ci[1]:.3f}",
+                "" if dim.baseline_auroc is None else f"{dim.baseline_auroc:.3f}",
+                "" if dim.f1 is None else f"{dim.f1:.3f}",
+                "" if dim.kappa is None else f"{dim.kappa:.3f}",
+                dim.reason or "",
+            ]
+        )
+    table_path = out_dir / "agreement.csv"
+    with table_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    (out_dir / "agreement.json").write_text(
+        json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+    )
+    figure = agreement_figure(report)
+    figure.savefig(out_dir / "agreement.png")
+    mean = "n/a" if report.mean_auroc is None else f"{report.mean_auroc:.3f}"
+    message = (
+        f"✅ {report.n} rated replies; mean AUROC {mean} (rubric {report.rubric_id} "
+        f"v{report.rubric_version})."
+    )
+    if report.bad_rows:
+        skipped = "; ".join(f"line {b.line}: {b.reason}" for b in report.bad_rows[:5])
+        message += f"\n\n{len(report.bad_rows)} row(s) skipped: {as_text(skipped)}"
+    return collect(out_dir, message)
+
+
+def run(
+    ctx: AppContext, allowed: bool, path: str | None, task: str | None, progress: Progress
+) -> EvaluationView:
+    """Run batch evaluation or the agreement harness on an uploaded file."""
+    if not allowed:
+        return EvaluationView(NOT_SIGNED_IN)
+    if not path:
+        return EvaluationView("Upload a file first (JSONL or CSV transcripts, or a labelled CSV).")
+    source = Path(path)
+    if source.suffix.lower() not in {".jsonl", ".csv", ".json"}:
+        return EvaluationView("Upload a .jsonl or .csv file.")
+    if source.stat().st_size > MAX_UPLOAD_BYTES:
+        return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
+    from simulator.loading import LoadError, get_rubric
+
+    rubric = get_rubric("compassionate-leadership")
+    out_dir = Path(tempfile.mkdtemp(prefix="report-", dir=ctx.download_dir()))
+    report = _progress_adapter(progress)
+    progress(0.0, "Loading the scorer")
+    try:
+        if task == AGREEMENT:
+            if source.suffix.lower() != ".csv":
+                return EvaluationView("The agreement check needs a labelled .csv file.")
+            from simulator.evaluation.agreement import run_agreement
+
+            result = run_agreement(source, rubric, progress=report)
+            view = agreement_view(result, out_dir)
+        else:
+            evaluate_file = _batch_function()
+            if evaluate_file is None:
+                return EvaluationView("Batch evaluation is not available in this version yet.")
+            result = _call(
+                evaluate_file, path=source, rubric=rubric, out_dir=out_dir, progress=report
+            )
+            summary = _summary(result)
+            view = collect(out_dir, "✅ Done." + (f"\n\n{summary}" if summary else ""))
+    except (ValueError, LoadError, OSError, KeyError, UnicodeDecodeError) as exc:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return EvaluationView(f"❌ This file could not be evaluated: {as_text(str(exc))}")
+    progress(1.0, "Done")
+    return view
+
+
+def _summary(result: Any) -> str:
+    """A short text of what the library returned (its own Markdown where it offers one)."""
+    for name in ("to_markdown", "markdown", "summary"):
+        member = getattr(result, name, None)
+        if callable(member):
+            return str(member())
+        if isinstance(member, str):
+            return member
+    return ""
+
+
+def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
+    """Lay out the Evaluate tab inside the current ``gr.Tab``."""
+    from simulator.ui.admin_tabs import login_form
+
+    content = login_form(ctx, gate, "Evaluation")
+    with content:
+        gr.Markdown(
+            "Score many transcripts with the rubric, or check how well the rubric agrees with "
+            "human raters. Upload a file, choose what to do, then press **Run**. This is what "
+            "`rapport evaluate` and `rapport agreement` do on the command line."
+        )
+        with gr.Row():
+            upload = gr.File(
+                label="Transcripts (JSONL or CSV) or a labelled CSV",
+                file_types=[".jsonl", ".csv", ".json"],
+                elem_id="eval-file",
+                scale=2,
+            )
+            with gr.Column(scale=1):
+                task = gr.Radio([BATCH, AGREEMENT], value=BATCH, label="What to do")
+                go = gr.Button("Run", variant="primary", elem_id="eval-run")
+        message = gr.Markdown(elem_id="eval-message")
+        tables = gr.Dataframe(label="Report table", visible=False, interactive=False, wrap=True)
+        gallery = gr.Gallery(label="Report plots", visible=False, columns=2, height="auto")
+        files = gr.File(label="Download the report", file_count="multiple", visible=False)
+
+    def on_run(
+        allowed: bool,
+        path: str | None,
+        choice: str | None,
+        progress: Any = gr.Progress(),  # noqa: B008 - how Gradio injects a progress bar
+    ) -> list[Any]:
+        def tick(fraction: float, note: str) -> None:
+            progress(fraction, desc=note)
+
+        view = run(ctx, allowed, path, choice, tick)
+        first = view.tables[0] if view.tables else None
+        names = ", ".join(name for name, _, _ in view.tables[1:])
+        message_text = view.message + (
+            f"\n\nMore tables in the downloads: {names}" if names else ""
+        )
+        return [
+            message_text,
+            gr.update(
+                value={"headers": first[1], "data": first[2]} if first else None,
+                visible=first is not None,
+                label=first[0] if first else "Report table",
+            ),
+            gr.update(value=view.images or None, visible=bool(view.images)),
+            gr.update(value=view.files or None, visible=bool(view.files)),
+        ]
+
+    go.click(
+        on_run, [gate.allowed, upload, task], [message, tables, gallery, files], api_name="evaluate"
+    )

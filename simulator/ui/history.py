@@ -1,0 +1,163 @@
+"""History tab: a trainee's past sessions from the store, progress per behaviour, downloads.
+
+Only sessions stored under the name typed at the top of the page are shown, and a transcript is
+handed out only when it belongs to that name. Names are not passwords: this keeps trainees'
+histories apart on a shared training laptop, it does not protect them from each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from simulator.loading import available_rubrics, available_scenarios
+from simulator.schema import Rubric
+from simulator.store import StoreError
+from simulator.ui.context import ANONYMOUS, AppContext, clean_name
+
+NEED_NAME = (
+    "Type your name in **Your name** at the top of the page to see your past conversations. "
+    "Conversations started without a name are not listed in anyone's history."
+)
+
+
+@dataclass
+class HistoryView:
+    """What the history tab shows for one name."""
+
+    message: str
+    rows: list[list[Any]] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    figure: Any = None
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _rubric() -> Rubric | None:
+    rubrics = available_rubrics()
+    return rubrics.get("compassionate-leadership") or next(iter(rubrics.values()), None)
+
+
+def history(ctx: AppContext, trainee: str | None) -> HistoryView:
+    """Past sessions of one trainee, newest first, with a progress chart."""
+    from simulator.ui.charts import progress_figure
+
+    name = clean_name(trainee)
+    if not name or name == ANONYMOUS:
+        return HistoryView(message=NEED_NAME)
+    try:
+        sessions = ctx.store.list_sessions(name)
+        progress = ctx.store.behaviour_progress(name)
+    except StoreError as exc:
+        return HistoryView(message=f"Your history cannot be read just now: {exc}")
+    if not sessions:
+        return HistoryView(
+            message=f"No conversations saved under **{name}** yet. Start one in the Practice tab."
+        )
+    rubric = _rubric()
+    dims = rubric.dimension_ids if rubric else sorted({d for s in sessions for d in s.means})
+    names = [rubric.dimension(d).name if rubric else d for d in dims]
+    titles = {sid: s.title for sid, s in available_scenarios().items()}
+    rows = []
+    choices = []
+    for summary in sessions:
+        when = summary.started_at.replace("T", " ")[:16]
+        title = titles.get(summary.scenario_id, summary.scenario_id)
+        means = [round(m, 1) if (m := summary.means.get(d)) is not None else "" for d in dims]
+        status = "finished" if summary.ended_at else "not finished"
+        rows.append([when, title, summary.mode, summary.n_turns, status, *means])
+        choices.append((f"{when} · {title} · {summary.n_turns} replies", summary.session_id))
+    return HistoryView(
+        message=f"{len(sessions)} conversation(s) saved under **{name}**. Averages are 0-3.",
+        rows=rows,
+        headers=["When (UTC)", "Situation", "Mode", "Replies", "Status", *names],
+        figure=progress_figure(progress, rubric),
+        choices=choices,
+    )
+
+
+def download(ctx: AppContext, trainee: str | None, session_id: str | None) -> tuple[Any, Any, str]:
+    """The JSON and Markdown transcript of one of this trainee's sessions."""
+    from simulator.loading import get_rubric
+    from simulator.ui.formatting import transcript_markdown
+
+    name = clean_name(trainee)
+    if not name or name == ANONYMOUS:
+        return None, None, NEED_NAME
+    if not session_id:
+        return None, None, "Choose a conversation first."
+    try:
+        transcript = ctx.store.load_transcript(session_id)
+    except (StoreError, KeyError, LookupError):
+        return None, None, "That conversation could not be found."
+    if transcript.trainee != name:
+        # Same answer as a missing id: do not confirm that someone else's session exists.
+        return None, None, "That conversation could not be found."
+    import json
+
+    scenario = available_scenarios().get(transcript.scenario_id)
+    try:
+        rubric: Rubric | None = get_rubric(transcript.rubric_id)
+    except Exception:  # a rubric removed since: the transcript still downloads, with ids
+        rubric = None
+    folder = ctx.download_dir()
+    stem = f"rapport-{transcript.scenario_id}-{transcript.session_id[:8]}"
+    json_path = folder / f"{stem}.json"
+    md_path = folder / f"{stem}.md"
+    json_path.write_text(
+        json.dumps(transcript.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    md_path.write_text(transcript_markdown(transcript, scenario, rubric), encoding="utf-8")
+    return str(json_path), str(md_path), "Your files are ready: use the buttons below."
+
+
+def build_history_tab(ctx: AppContext, trainee: gr.Textbox, tab: gr.Tab) -> None:
+    """Lay out the history tab inside ``tab``; it refreshes when the tab is opened."""
+    gr.Markdown(
+        "Your past conversations and how each behaviour has developed. Only conversations "
+        "saved under the name at the top of the page are shown."
+    )
+    refresh = gr.Button("Show my history", variant="primary", elem_id="history-refresh")
+    message = gr.Markdown(NEED_NAME, elem_id="history-message")
+    table = gr.Dataframe(interactive=False, wrap=True, elem_id="history-table", visible=False)
+    plot = gr.Plot(label="Progress per behaviour", visible=False, elem_id="history-plot")
+    with gr.Row():
+        pick = gr.Dropdown(choices=[], label="Download a conversation", scale=3)
+        prepare = gr.Button("Prepare download", scale=1)
+    with gr.Row():
+        json_file = gr.DownloadButton("Transcript (JSON)", visible=False)
+        md_file = gr.DownloadButton("Transcript (Markdown)", visible=False)
+
+    def on_refresh(name: str | None) -> list[Any]:
+        view = history(ctx, name)
+        has_rows = bool(view.rows)
+        return [
+            view.message,
+            gr.update(
+                value={"headers": view.headers, "data": view.rows} if has_rows else None,
+                visible=has_rows,
+            ),
+            gr.update(value=view.figure, visible=has_rows),
+            gr.update(choices=view.choices, value=None),
+            gr.update(visible=False),
+            gr.update(visible=False),
+        ]
+
+    def on_prepare(name: str | None, session_id: str | None) -> list[Any]:
+        json_path, md_path, note = download(ctx, name, session_id)
+        if json_path is None:
+            gr.Warning(note)
+        return [
+            note,
+            gr.update(value=json_path, visible=json_path is not None),
+            gr.update(value=md_path, visible=md_path is not None),
+        ]
+
+    outputs = [message, table, plot, pick, json_file, md_file]
+    refresh.click(on_refresh, [trainee], outputs, api_name="history")
+    tab.select(on_refresh, [trainee], outputs, api_visibility="private")
+    prepare.click(
+        on_prepare, [trainee, pick], [message, json_file, md_file], api_name="history_download"
+    )

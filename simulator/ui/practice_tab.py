@@ -1,0 +1,162 @@
+"""The Practice tab's layout and wiring (handlers live in :mod:`simulator.ui.practice`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from simulator.session import Session
+from simulator.ui import practice
+from simulator.ui.context import AppContext
+
+INTRO = """\
+Pick a situation, read the brief, then talk to your colleague as you would at work.
+Write your replies in your own words. When you are done, press **End and see debrief**.
+"""
+
+
+@dataclass
+class PracticeTab:
+    """The components other tabs and tests need to reach."""
+
+    picker: gr.Radio
+    chatbot: gr.Chatbot
+    state: gr.State
+
+
+def render(view: practice.PracticeView) -> list[Any]:
+    """Component updates for a view, in the order of ``PracticeTab`` outputs."""
+    if view.notice:
+        gr.Warning(view.notice)
+    status = f"⚠️ {view.notice}" if view.notice else view.status
+    figures = view.figures or (None, None)
+    downloads = view.downloads
+    ended = bool(view.debrief)
+    return [
+        view.session,
+        view.chat,
+        view.reply,
+        view.feedback,
+        status,
+        gr.update(visible=ended),
+        view.debrief,
+        figures[0],
+        figures[1],
+        gr.update(value=str(downloads[0]) if downloads else None, visible=bool(downloads)),
+        gr.update(value=str(downloads[1]) if downloads else None, visible=bool(downloads)),
+        gr.update(choices=view.branch_choices, value=None),
+    ]
+
+
+def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
+    """Lay out the Practice tab inside the current ``gr.Tab`` and wire its events."""
+    choices = practice.scenario_choices()
+    first = choices[0][1] if choices else None
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column(scale=3):
+            picker = gr.Radio(
+                choices=choices, value=first, label="1. Choose a situation", elem_id="scenario"
+            )
+            card = gr.Markdown(practice.describe(first), elem_id="scenario-card")
+        with gr.Column(scale=2):
+            mode = gr.Radio(
+                practice.MODE_CHOICES,
+                value=practice.COACHING,
+                label="2. How would you like feedback?",
+                elem_id="mode",
+            )
+            start_button = gr.Button("Start conversation", variant="primary", elem_id="start")
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                height=420,
+                placeholder="Press **Start conversation** to begin.",
+                sanitize_html=True,
+                render_markdown=True,
+                latex_delimiters=[],
+                feedback_options=None,
+                allow_tags=False,
+                elem_id="chat",
+            )
+            status = gr.Markdown(elem_id="status")
+            reply = gr.Textbox(
+                label="3. Your reply",
+                placeholder="Type what you would say, then press Send (or Enter)",
+                lines=2,
+                max_lines=8,
+                elem_id="reply",
+            )
+            with gr.Row():
+                send_button = gr.Button("Send", variant="primary", elem_id="send")
+                end_button = gr.Button("End and see debrief", elem_id="end")
+        with gr.Column(scale=2):
+            gr.Markdown("### How your reply landed")
+            feedback = gr.Markdown(
+                "_After each reply you will see how it landed on the four behaviours: "
+                "attending, understanding, empathising and helping._",
+                elem_id="feedback",
+            )
+    with gr.Column(visible=False, elem_id="debrief-area") as debrief_area:
+        debrief = gr.Markdown(elem_id="debrief")
+        behaviours_plot = gr.Plot(label="The four behaviours", elem_id="behaviours-plot")
+        trust_plot = gr.Plot(label="Trust and mood", elem_id="trust-plot")
+        with gr.Row():
+            again_button = gr.Button("Try again", variant="primary", elem_id="again")
+            json_download = gr.DownloadButton(
+                "Download transcript (JSON)", visible=False, elem_id="download-json"
+            )
+            md_download = gr.DownloadButton(
+                "Download transcript (Markdown)", visible=False, elem_id="download-md"
+            )
+    with gr.Accordion("Go back and try a different reply", open=False, elem_id="go-back"):
+        branch_choice = gr.Dropdown(
+            choices=[], label="Which reply do you want to change?", elem_id="branch-choice"
+        )
+        branch_button = gr.Button("Try a different reply here", elem_id="branch")
+
+    state = gr.State(None)
+    outputs = [
+        state,
+        chatbot,
+        reply,
+        feedback,
+        status,
+        debrief_area,
+        debrief,
+        behaviours_plot,
+        trust_plot,
+        json_download,
+        md_download,
+        branch_choice,
+    ]
+
+    picker.change(practice.describe, inputs=picker, outputs=card, api_visibility="private")
+
+    def on_start(scenario_id: str | None, mode_label: str | None, name: str | None) -> list[Any]:
+        return render(practice.start(ctx, scenario_id, mode_label, name))
+
+    def on_send(session: Session | None, line: str | None) -> Iterator[list[Any]]:
+        for view in practice.send(ctx, session, line):
+            yield render(view)
+
+    def on_end(session: Session | None) -> list[Any]:
+        return render(practice.finish(ctx, session))
+
+    def on_again(session: Session | None) -> list[Any]:
+        return render(practice.try_again(ctx, session))
+
+    def on_branch(session: Session | None, turn_index: int | None) -> list[Any]:
+        return render(practice.go_back(ctx, session, turn_index))
+
+    start_button.click(on_start, [picker, mode, trainee], outputs, api_name="start")
+    send_button.click(on_send, [state, reply], outputs, api_name="send")
+    reply.submit(on_send, [state, reply], outputs, api_visibility="private")
+    end_button.click(on_end, [state], outputs, api_name="end")
+    again_button.click(on_again, [state], outputs, api_name="try_again")
+    branch_button.click(on_branch, [state, branch_choice], outputs, api_name="go_back")
+    return PracticeTab(picker=picker, chatbot=chatbot, state=state)
