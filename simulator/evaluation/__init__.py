@@ -1,0 +1,1 @@
+"""Batch evaluation of transcripts and agreement with human labels (see agreement.py, batch.py)."""
