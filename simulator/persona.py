@@ -50,7 +50,8 @@ _ROLE_REVERSAL = re.compile(
 # The persona never talks about how it was made.
 _INSTRUCTION_LEAK = re.compile(
     r"\b(system|hidden) (prompt|concern|message)s?\b|\binstructions?\b|\bscenario\b|\bpersona\b"
-    r"|\brole[- ]?play\b|\bin character\b|\bmood\b|\btrust level\b|\bbeat\b|\bprompt\b",
+    r"|\brole[- ]?play\b|\bin character\b|\bmood\b|\btrust level\b|\bbeat\b|\bprompt\b"
+    r"|\breply as\b|\bgetting across\b|\bshort sentences?\b",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^\s*([A-Z][\w .'-]{0,30}|\w+ \(.*?\)):\s*")
@@ -149,7 +150,11 @@ def choose_beat(
             return line
     mood = scenario.persona.mood.states[state.mood]
     options = list(mood.beats.get(move) or mood.example_lines)
-    fresh = [line for line in options if line not in used] or options
+    # Saying the same line twice breaks the illusion: prefer an unused beat for this move, then
+    # an unused line of the same mood, and only then repeat.
+    fresh = [line for line in options if line not in used]
+    if not fresh:
+        fresh = [line for line in mood.example_lines if line not in used] or options
     return rng.choice(fresh)
 
 
@@ -196,6 +201,23 @@ def build_messages(
     return tuple(messages)
 
 
+def beat_opening(beat: str, max_words: int = 4) -> str:
+    """The first words of a beat, given to the model to start from.
+
+    A 135M model voicing a beat from scratch often drifts into nonsense; starting it on the
+    beat's first few words keeps the reply on the beat while the model finishes it in context.
+    """
+    first_clause = re.split(r"(?<=[,.!?;:])\s", beat.strip())[0]
+    words = first_clause.split()
+    if len(words) <= max_words:
+        return " ".join(words).rstrip(",;:") if len(words) < 3 else " ".join(words[:-1])
+    return " ".join(words[:max_words])
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
 def _lexical_similarity(a: str, b: str) -> float:
     left, right = set(re.findall(r"[a-z']+", a.lower())), set(re.findall(r"[a-z']+", b.lower()))
     return len(left & right) / max(1, len(left | right))
@@ -233,7 +255,10 @@ def rank(
     style = sims[:, 2 : 2 + n_style].max(axis=1) if n_style else np.zeros(len(texts))
     assistant = sims[:, 2 + n_style :].max(axis=1)
     scores = 1.0 * sims[:, 0] + 0.4 * sims[:, 1] + 0.3 * style - 0.6 * assistant
-    return [float(s) for s in scores]
+    # A word-for-word copy of the beat is in voice but not voiced in context: prefer a
+    # candidate that says it in its own words when there is one.
+    copies = np.array([_normalise(t) == _normalise(beat) for t in texts], dtype=float)
+    return [float(s) for s in scores - 0.15 * copies]
 
 
 class PersonaEngine:
@@ -247,6 +272,7 @@ class PersonaEngine:
         n_candidates: int = 6,
         max_new_tokens: int = 32,
         encode: Encode | None = None,
+        prefill_beat: bool = True,
     ) -> None:
         from simulator.models.base import ChatModel
 
@@ -257,6 +283,7 @@ class PersonaEngine:
         self.n_candidates = n_candidates
         self.max_new_tokens = max_new_tokens
         self.encode = encode
+        self.prefill_beat = prefill_beat
 
     def forbidden_keywords(self, state: PersonaState) -> list[str]:
         """Keywords of concerns not yet earned: saying one would give the concern away."""
@@ -283,6 +310,7 @@ class PersonaEngine:
             max_new_tokens=self.max_new_tokens,
             n=self.n_candidates,
             seed=seed,
+            prefill=beat_opening(beat) if self.prefill_beat else "",
         )
         raw = self.model.generate(request)
         previous = [persona.opening_line, *(reply for _, reply in history)]

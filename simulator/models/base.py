@@ -32,6 +32,9 @@ class GenerationRequest:
     temperature: float = 0.7
     top_p: float = 0.9
     seed: int | None = None
+    prefill: str = ""
+    """Words the reply must start with; returned replies include them. Backends that cannot
+    continue a started reply generate from scratch and prepend it."""
 
 
 @runtime_checkable

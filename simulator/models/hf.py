@@ -136,6 +136,7 @@ class HFModel:
         prompt = self.tokenizer.apply_chat_template(
             list(request.messages), tokenize=False, add_generation_prompt=True
         )
+        prompt += request.prefill
         return self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
 
     def _generate_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
@@ -159,7 +160,8 @@ class HFModel:
                 **inputs, num_return_sequences=request.n, **self._generate_kwargs(request)
             )
         return [
-            self.tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output
+            request.prefill + self.tokenizer.decode(row[prompt_length:], skip_special_tokens=True)
+            for row in output
         ]
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
@@ -176,7 +178,7 @@ class HFModel:
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        text = ""
+        text = request.prefill
         for piece in streamer:
             text += piece
             yield text
