@@ -37,7 +37,7 @@ class ScriptedModel:
         if self.fail_with is not None:
             raise ModelError(self.fail_with)
         candidates = self._queue.popleft() if self._queue else [self.default]
-        candidates = [request.prefill + c for c in candidates]
+        candidates = [f"{request.prefill} {c}".strip() for c in candidates]
         if len(candidates) == 1:
             return candidates * request.n
         return candidates[: request.n] if len(candidates) >= request.n else candidates

@@ -1,0 +1,38 @@
+"""Test doubles: a scorer that returns levels we dictate (the real scorer is tested elsewhere)."""
+
+from __future__ import annotations
+
+from simulator.scoring.types import DimensionScore, ReplyScore
+
+DIMENSIONS = ("attending", "understanding", "empathising", "helping")
+
+
+class DictatedScorer:
+    """Scores a reply with the levels registered for it (all 0 otherwise); records contexts."""
+
+    def __init__(self) -> None:
+        self.levels: dict[str, dict[str, int]] = {}
+        self.pitfalls: dict[str, list[str]] = {}
+        self.contexts: list[str] = []
+
+    def set(self, text: str, pitfalls: list[str] | None = None, **levels: int) -> None:
+        self.levels[text] = levels
+        self.pitfalls[text] = pitfalls or []
+
+    def score(self, reply: str, context: str = "") -> ReplyScore:
+        self.contexts.append(context)
+        levels = self.levels.get(reply, {})
+        return ReplyScore(
+            text=reply,
+            rubric_id="compassionate-leadership",
+            rubric_version=1,
+            dimensions={
+                d: DimensionScore(level=levels.get(d, 0), tip=f"tip for {d}") for d in DIMENSIONS
+            },
+            pitfalls=self.pitfalls.get(reply, []),
+        )
+
+    def score_batch(
+        self, replies: list[str], contexts: list[str] | None = None
+    ) -> list[ReplyScore]:
+        return [self.score(r, c) for r, c in zip(replies, contexts or [""] * len(replies))]

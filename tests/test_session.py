@@ -1,0 +1,167 @@
+"""Session turn loop on a scripted model and a dictated scorer, with a real SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.models.base import ModelError
+from simulator.models.fake import ScriptedModel
+from simulator.schema import Rubric, Scenario
+from simulator.session import InputError, Session
+from simulator.store import Store
+from tests.fakes import DictatedScorer
+
+
+def make(
+    workload: Scenario,
+    rubric: Rubric,
+    scorer: DictatedScorer,
+    model: ScriptedModel,
+    store: Store | None = None,
+    seed: int | None = 3,
+) -> Session:
+    return Session(workload, rubric, scorer, model, store=store, seed=seed, n_candidates=2)
+
+
+def test_turns_are_scored_in_context_and_stored_as_they_happen(
+    workload: Scenario,
+    rubric: Rubric,
+    dictated: DictatedScorer,
+    scripted: ScriptedModel,
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    dictated.set("How are you, really?", attending=3)
+    session = make(workload, rubric, dictated, scripted, Store(db))
+    turn = session.respond("How are you, really?")
+    assert dictated.contexts == [workload.persona.opening_line]
+    assert turn.scores is not None and turn.scores.level("attending") == 3
+    assert turn.trust > session.transcript.start_trust
+    assert turn.move == "asked"
+    # A second store on the same file sees the finished turn before the session ends.
+    stored = Store(db).load_transcript(session.transcript.session_id)
+    assert [t.learner for t in stored.turns] == ["How are you, really?"]
+    session.respond("And the extra patients?")
+    assert dictated.contexts[-1] == turn.persona
+
+
+def test_caring_raises_trust_and_dismissive_lowers_it(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer, scripted: ScriptedModel
+) -> None:
+    caring = [
+        "What's been going on?",
+        "Sounds like you feel taken for granted.",
+        "That sounds exhausting.",
+        "Would earlies for a month help?",
+    ]
+    dictated.set(caring[0], attending=3)
+    dictated.set(caring[1], understanding=3, empathising=2)
+    dictated.set(caring[2], empathising=3)
+    dictated.set(caring[3], helping=3, attending=2)
+    dismissive = ["Everyone is busy.", "Stop snapping at people."]
+    for line in dismissive:
+        dictated.set(line, pitfalls=["dismissing"])
+    good = make(workload, rubric, dictated, scripted)
+    for line in caring:
+        good.respond(line)
+    bad = make(workload, rubric, dictated, scripted)
+    for line in dismissive:
+        bad.respond(line)
+    assert good.turns[-1].trust > good.transcript.start_trust
+    assert bad.turns[-1].trust < bad.transcript.start_trust
+    assert bad.turns[-1].move == "dismissed"
+    debrief = good.end()
+    assert debrief.behaviours["empathising"].levels == [0, 2, 3, 0]
+    assert debrief.trust[0] == good.transcript.start_trust
+    assert debrief.strongest is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "Type what you would say to Sam"),
+        ("   ", "Type what you would say to Sam"),
+        ("x" * 2001, "keep it under 2000"),
+    ],
+)
+def test_bad_input_changes_nothing(
+    workload: Scenario,
+    rubric: Rubric,
+    dictated: DictatedScorer,
+    scripted: ScriptedModel,
+    line: str,
+    message: str,
+) -> None:
+    session = make(workload, rubric, dictated, scripted)
+    with pytest.raises(InputError, match=message):
+        session.respond(line)
+    assert session.turns == []
+
+
+def test_model_failure_keeps_finished_turns(
+    workload: Scenario,
+    rubric: Rubric,
+    dictated: DictatedScorer,
+    scripted: ScriptedModel,
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    session = make(workload, rubric, dictated, scripted, store)
+    session.respond("Hello Sam.")
+    trust = session.state.trust
+    scripted.fail_with = "the inference server at http://127.0.0.1:9 is down"
+    with pytest.raises(ModelError, match="is down"):
+        session.respond("Are you OK?")
+    assert len(session.turns) == 1 and session.state.trust == trust
+    assert len(store.load_transcript(session.transcript.session_id).turns) == 1
+    scripted.fail_with = None
+    assert session.respond("Are you OK?").index == 1
+
+
+def test_session_ends_after_max_turns(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer, scripted: ScriptedModel
+) -> None:
+    session = make(workload, rubric, dictated, scripted)
+    for i in range(workload.max_turns):
+        session.respond(f"line {i}")
+    assert session.finished
+    with pytest.raises(InputError, match="ended"):
+        session.respond("one more")
+
+
+def test_branch_keeps_earlier_turns_and_leaves_the_original(
+    workload: Scenario,
+    rubric: Rubric,
+    dictated: DictatedScorer,
+    scripted: ScriptedModel,
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    dictated.set("What's up?", attending=3)
+    session = make(workload, rubric, dictated, scripted, store)
+    session.respond("What's up?")
+    session.respond("Pull yourself together.")
+    branch = session.branch(1)
+    assert [t.learner for t in branch.turns] == ["What's up?"]
+    assert branch.state.trust == session.turns[0].trust
+    branch.respond("That sounds hard.")
+    assert len(session.turns) == 2
+    assert len(store.load_transcript(branch.transcript.session_id).turns) == 2
+    assert len(store.load_transcript(session.transcript.session_id).turns) == 2
+    with pytest.raises(InputError):
+        session.branch(5)
+
+
+def test_same_seed_same_prompts(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer
+) -> None:
+    runs = []
+    for _ in range(2):
+        model = ScriptedModel()
+        session = make(workload, rubric, dictated, model, seed=11)
+        for line in ["Hi", "How are you?", "Tell me more"]:
+            session.respond(line)
+        runs.append([(r.messages, r.seed, r.prefill) for r in model.history])
+    assert runs[0] == runs[1]
