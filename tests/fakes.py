@@ -35,4 +35,5 @@ class DictatedScorer:
     def score_batch(
         self, replies: list[str], contexts: list[str] | None = None
     ) -> list[ReplyScore]:
-        return [self.score(r, c) for r, c in zip(replies, contexts or [""] * len(replies))]
+        contexts = contexts or [""] * len(replies)
+        return [self.score(r, c) for r, c in zip(replies, contexts, strict=True)]
