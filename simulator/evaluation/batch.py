@@ -195,8 +195,9 @@ def evaluate_file(
         files=files,
         dimensions=summary,
     )
-    files["report_html"] = write_html(out / "report.html", rubric, records, scores, result)
-    files["summary_json"] = str(out / "summary.json")
+    # pydantic copied ``files``: record the last two on the result itself.
+    result.files["report_html"] = write_html(out / "report.html", rubric, records, scores, result)
+    result.files["summary_json"] = str(out / "summary.json")
     (out / "summary.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     return result
 
