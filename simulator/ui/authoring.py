@@ -129,11 +129,11 @@ def validation_markdown(text: str | None) -> str:
         lines.append(f"❌ **{count} to fix before saving:**")
         lines.extend(f"- {as_text(problem)}" for problem in problems)
     elif scenario is not None:
-        lines.append(f"✅ **Valid:** {as_text(scenario.id)} v{scenario.version}")
+        # Ids match [a-z0-9-] (schema), so they are safe to show as code.
+        lines.append(f"✅ **Valid:** `{scenario.id}` v{scenario.version}")
     if scenario is not None and _is_shipped(scenario.id):
         lines.append(
-            f"\nℹ️ {as_text(scenario.id)} is a shipped scenario: change `id:` to save your "
-            "own version."
+            f"\nℹ️ `{scenario.id}` is a shipped scenario: change `id:` to save your own version."
         )
     return "\n".join(lines)
 
@@ -199,8 +199,8 @@ def save(allowed: bool, text: str | None) -> str:
     except OSError as exc:
         return f"❌ Not saved: the file could not be written ({as_text(str(exc))})."
     return (
-        f"✅ Saved **{as_text(scenario.title)}** as {as_text(path.name)}. Trainees can pick it in "
-        "the Practice tab now (reload the page if it is already open)."
+        f"✅ Saved **{as_text(scenario.title)}** as `{path.name}`. It is now in the Practice "
+        "tab's list (trainees with the page already open see it after reloading)."
     )
 
 

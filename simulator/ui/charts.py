@@ -163,3 +163,25 @@ def agreement_figure(report: Any) -> Figure:
     ax.set_title("Agreement with human ratings")
     ax.legend(loc="lower right", frameon=False)
     return fig
+
+
+def levels_figure(dimensions: dict[str, dict[str, Any]]) -> Figure:
+    """How many replies reached each level, per behaviour (from a batch evaluation summary)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    dims = list(dimensions)
+    width = 0.2
+    for level in range(4):
+        counts = [int(dimensions[d].get("levels", {}).get(str(level), 0)) for d in dims]
+        ax.bar(
+            [i + (level - 1.5) * width for i in range(len(dims))],
+            counts,
+            width,
+            label=f"level {level}",
+            color=COLOURS[level],
+        )
+    ax.set_xticks(range(len(dims)), dims)
+    ax.set_ylabel("replies")
+    ax.set_title("Levels reached, per behaviour")
+    ax.legend(frameon=False, fontsize=8)
+    return fig

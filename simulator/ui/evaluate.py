@@ -8,7 +8,6 @@ wrote (its CSV tables, PNG plots, HTML/JSON files for download).
 from __future__ import annotations
 
 import csv
-import inspect
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -63,40 +62,33 @@ def collect(out_dir: Path, message: str) -> EvaluationView:
     return view
 
 
-def _progress_adapter(progress: Progress) -> Callable[..., None]:
-    """Accept ``(fraction)``, ``(done, total)`` or ``(done, total, note)`` from the library."""
+def _progress_adapter(progress: Progress) -> Callable[[int, int], None]:
+    """The library reports ``(done, total)``; Gradio's bar wants a fraction and a note."""
 
-    def report(*args: Any, **kwargs: Any) -> None:
-        numbers = [a for a in args if isinstance(a, int | float)]
-        note = next((a for a in args if isinstance(a, str)), kwargs.get("desc", "Scoring"))
-        if len(numbers) >= 2 and numbers[1]:
-            progress(float(numbers[0]) / float(numbers[1]), f"{note} {numbers[0]}/{numbers[1]}")
-        elif numbers:
-            progress(float(numbers[0]), str(note))
+    def report(done: int, total: int) -> None:
+        progress(done / total if total else 1.0, f"Scoring replies {done}/{total}")
 
     return report
 
 
-def _call(function: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a library function with the keyword arguments it accepts."""
-    accepted = inspect.signature(function).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return function(**kwargs)
-    return function(**{k: v for k, v in kwargs.items() if k in accepted})
+def batch_view(result: Any, out_dir: Path) -> EvaluationView:
+    """Tables, a plot and files for a batch evaluation (the library's numbers, formatted)."""
+    from simulator.ui.charts import levels_figure
 
-
-def _batch_function() -> Callable[..., Any] | None:
-    """``evaluate_file`` from the evaluation package, wherever it lives (None if absent)."""
-    import importlib
-
-    for module in ("simulator.evaluation", "simulator.evaluation.batch"):
-        try:
-            function = getattr(importlib.import_module(module), "evaluate_file", None)
-        except ImportError:
-            continue
-        if callable(function):
-            return function
-    return None
+    figure = levels_figure(result.dimensions)
+    figure.savefig(out_dir / "levels.png")
+    message = (
+        f"✅ Scored {result.n_scored} of {result.n_replies} replies from "
+        f"{result.n_transcripts} transcript(s)."
+    )
+    if result.malformed:
+        skipped = "; ".join(f"line {m.line}: {m.reason}" for m in result.malformed[:5])
+        message += f"\n\n{len(result.malformed)} line(s) skipped: {as_text(skipped)}"
+    view = collect(out_dir, message)
+    # The per-behaviour summary first, then every reply; other tables are in the downloads.
+    order = {"dimensions.csv": 0, "replies.csv": 1}
+    view.tables.sort(key=lambda table: order.get(table[0], 2))
+    return view
 
 
 def agreement_view(report: Any, out_dir: Path) -> EvaluationView:
@@ -178,33 +170,17 @@ def run(
                 return EvaluationView("The agreement check needs a labelled .csv file.")
             from simulator.evaluation.agreement import run_agreement
 
-            result = run_agreement(source, rubric, progress=report)
-            view = agreement_view(result, out_dir)
+            view = agreement_view(run_agreement(source, rubric, progress=report), out_dir)
         else:
-            evaluate_file = _batch_function()
-            if evaluate_file is None:
-                return EvaluationView("Batch evaluation is not available in this version yet.")
-            result = _call(
-                evaluate_file, path=source, rubric=rubric, out_dir=out_dir, progress=report
-            )
-            summary = _summary(result)
-            view = collect(out_dir, "✅ Done." + (f"\n\n{summary}" if summary else ""))
+            from simulator.evaluation.batch import evaluate_file
+
+            view = batch_view(evaluate_file(source, rubric, out_dir, progress=report), out_dir)
     except (ValueError, LoadError, OSError, KeyError, UnicodeDecodeError) as exc:
+        # EvaluationError and AgreementError are ValueErrors with a message saying what to fix.
         shutil.rmtree(out_dir, ignore_errors=True)
         return EvaluationView(f"❌ This file could not be evaluated: {as_text(str(exc))}")
     progress(1.0, "Done")
     return view
-
-
-def _summary(result: Any) -> str:
-    """A short text of what the library returned (its own Markdown where it offers one)."""
-    for name in ("to_markdown", "markdown", "summary"):
-        member = getattr(result, name, None)
-        if callable(member):
-            return str(member())
-        if isinstance(member, str):
-            return member
-    return ""
 
 
 def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
@@ -229,9 +205,18 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
                 task = gr.Radio([BATCH, AGREEMENT], value=BATCH, label="What to do")
                 go = gr.Button("Run", variant="primary", elem_id="eval-run")
         message = gr.Markdown(elem_id="eval-message")
-        tables = gr.Dataframe(label="Report table", visible=False, interactive=False, wrap=True)
+        first_table = gr.Dataframe(
+            visible=False, interactive=False, wrap=True, elem_id="eval-table"
+        )
+        second_table = gr.Dataframe(visible=False, interactive=False, wrap=True, max_height=400)
         gallery = gr.Gallery(label="Report plots", visible=False, columns=2, height="auto")
         files = gr.File(label="Download the report", file_count="multiple", visible=False)
+
+    def table(view: EvaluationView, index: int) -> Any:
+        if index >= len(view.tables):
+            return gr.update(value=None, visible=False)
+        name, headers, rows = view.tables[index]
+        return gr.update(value={"headers": headers, "data": rows}, visible=True, label=name)
 
     def on_run(
         allowed: bool,
@@ -243,22 +228,19 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
             progress(fraction, desc=note)
 
         view = run(ctx, allowed, path, choice, tick)
-        first = view.tables[0] if view.tables else None
-        names = ", ".join(name for name, _, _ in view.tables[1:])
-        message_text = view.message + (
-            f"\n\nMore tables in the downloads: {names}" if names else ""
-        )
+        if view.message.startswith("❌"):
+            gr.Warning(view.message.removeprefix("❌ "))
         return [
-            message_text,
-            gr.update(
-                value={"headers": first[1], "data": first[2]} if first else None,
-                visible=first is not None,
-                label=first[0] if first else "Report table",
-            ),
+            view.message,
+            table(view, 0),
+            table(view, 1),
             gr.update(value=view.images or None, visible=bool(view.images)),
             gr.update(value=view.files or None, visible=bool(view.files)),
         ]
 
     go.click(
-        on_run, [gate.allowed, upload, task], [message, tables, gallery, files], api_name="evaluate"
+        on_run,
+        [gate.allowed, upload, task],
+        [message, first_table, second_table, gallery, files],
+        api_name="evaluate",
     )

@@ -1,0 +1,152 @@
+"""Scenarios tab: live validation, preview without storing, save rules, upload, card import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.loading import LoadError, lint_scenario, parse_scenario_text, read_text
+from simulator.paths import SHIPPED_SCENARIOS_DIR
+from simulator.ui import authoring, practice
+from simulator.ui.context import AppContext
+from tests.ui.helpers import plain
+
+SHIPPED = read_text(SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml")
+
+
+def own_copy(new_id: str = "my-ward") -> str:
+    return SHIPPED.replace("id: workload-conflict", f"id: {new_id}", 1)
+
+
+def test_the_template_is_a_valid_scenario() -> None:
+    scenario, problems = authoring.check(authoring.TEMPLATE)
+    assert scenario is not None and problems == []
+    assert authoring.validation_markdown(authoring.TEMPLATE).startswith(
+        "✅ **Valid:** `my-scenario` v1"
+    )
+
+
+def test_validation_gives_the_load_error_text() -> None:
+    broken = SHIPPED.replace("persona:", "personna:", 1)
+    with pytest.raises(LoadError) as error:
+        parse_scenario_text(broken)
+    scenario, problems = authoring.check(broken)
+    assert scenario is None and problems == str(error.value).splitlines()
+    shown = authoring.validation_markdown(broken)
+    assert shown.startswith("❌") and "did you mean persona?" in plain(shown)
+    for problem in problems:
+        assert f"- {problem}" in plain(shown)
+
+
+def test_validation_reports_lint_and_unknown_rubric() -> None:
+    leaky = own_copy().replace(
+        'opening_line: "Do you actually need me for something?',
+        'opening_line: "My childminder quit. Do you actually need me for something?',
+    )
+    scenario, problems = authoring.check(
+        leaky.replace("rubric: compassionate-leadership", "rubric: kindness")
+    )
+    assert scenario is not None
+    assert any("'kindness' is not a known rubric" in p for p in problems)
+    assert any("childminder" in p for p in problems)
+    assert [f"<editor>: {m}" for m in lint_scenario(scenario)] == problems[1:]
+
+
+def test_a_shipped_id_is_flagged_and_never_overwritten(rapport_home: Path) -> None:
+    assert "is a shipped scenario" in authoring.validation_markdown(SHIPPED)
+    before = (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_bytes()
+    message = authoring.save(True, SHIPPED)
+    assert message.startswith("❌ Not saved") and "shipped scenario" in message
+    assert (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_bytes() == before
+
+
+def test_save_writes_the_users_folder_and_the_picker_sees_it(rapport_home: Path) -> None:
+    message = authoring.save(True, own_copy())
+    assert message.startswith("✅ Saved") and "my-ward.yaml" in message
+    assert (rapport_home / "scenarios" / "my-ward.yaml").read_text() == own_copy()
+    assert "my-ward" in dict((sid, t) for t, sid in practice.scenario_choices())
+    assert "my-ward" in authoring.template_choices()
+    assert authoring.load_template("my-ward") == own_copy()
+    assert authoring.load_template(authoring.BLANK) == authoring.TEMPLATE
+
+
+def test_save_refuses_invalid_text_and_unsigned_users(rapport_home: Path) -> None:
+    assert authoring.save(True, "id: [").startswith("❌ Not saved")
+    assert authoring.save(False, own_copy()) == authoring.NOT_SIGNED_IN
+    assert not (rapport_home / "scenarios" / "my-ward.yaml").exists()
+
+
+def test_preview_plays_a_session_that_is_never_stored(ctx: AppContext) -> None:
+    out = authoring.preview(ctx, True, own_copy(), "What's been happening this week?")
+    assert out.startswith("**Sam:** Do you actually need me for something?")
+    assert "**You:** What" in out and "Scores: Attending" in out
+    assert ctx.store.list_sessions() == []
+    assert "Type a test line" in authoring.preview(ctx, True, own_copy(), "")
+    assert authoring.preview(ctx, False, own_copy(), "hi") == authoring.NOT_SIGNED_IN
+    assert "Fix the problems" in authoring.preview(ctx, True, "id: [", "hi")
+
+
+def test_upload_yaml_reads_text_and_refuses_bad_files(tmp_path: Path) -> None:
+    good = tmp_path / "mine.yaml"
+    good.write_text(own_copy(), encoding="utf-8")
+    text, message = authoring.upload_yaml(True, str(good))
+    assert text == own_copy() and "Loaded mine.yaml" in message
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: 1\n" * 300_000)
+    text, message = authoring.upload_yaml(True, str(big))
+    assert text is None and "larger than" in message
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    assert "not UTF-8" in plain(authoring.upload_yaml(True, str(binary))[1])
+    assert authoring.upload_yaml(False, str(good)) == (None, authoring.NOT_SIGNED_IN)
+
+
+def test_import_card_fills_the_editor_with_a_valid_draft(tmp_path: Path) -> None:
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": "Priya Shah",
+            "description": "A night-shift pharmacist who covers two wards.",
+            "personality": "Dry, precise, tired.",
+            "scenario": "You asked {{char}} for a word after {{user}} saw her snap at a porter.",
+            "first_mes": "*looks up* Is this going to take long?\n\nI have a queue.",
+            "mes_example": "<START>\n{{user}}: How are you?\n{{char}}: Busy. Always busy.",
+        },
+    }
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card), encoding="utf-8")
+    text, message = authoring.import_card(True, str(path))
+    assert text is not None and "Imported" in message
+    scenario, problems = authoring.check(text)
+    assert scenario is not None and problems == []
+    assert scenario.id == "priya-shah-card" and scenario.persona.name == "Priya Shah"
+    assert scenario.brief.startswith("You asked Priya for a word after you saw her")
+    assert scenario.persona.opening_line == "*looks up* Is this going to take long?"
+    assert scenario.persona.mood.states["guarded"].example_lines == ["Busy. Always busy."]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"spec": "something"}', '"spec" should be "chara_card_v2"'),
+        ('{"name": "A", "first_mes": "hi"}', "version 1 card"),
+        ('{"spec": "chara_card_v2"}', '"data"'),
+        ('{"spec": "chara_card_v2", "data": {"name": ""}}', "data.name is empty"),
+        (
+            '{"spec": "chara_card_v2", "data": {"name": "A", "first_mes": 3}}',
+            "data.first_mes should be text",
+        ),
+    ],
+)
+def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "card.json"
+    path.write_text(content, encoding="utf-8")
+    text, message = authoring.import_card(True, str(path))
+    assert text is None
+    assert message.startswith("❌ Could not import this character card")
+    assert expected in plain(message)

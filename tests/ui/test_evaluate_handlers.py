@@ -1,0 +1,109 @@
+"""Evaluate tab: the same library functions as the CLI, progress reported, report files shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from simulator.ui import evaluate
+from simulator.ui.context import AppContext
+from tests.ui.helpers import plain
+
+LABELLED = """\
+conv_id,text,context,attending,understanding,empathising,helping
+a,What's been happening for you this week?,I'm tired.,1,0,0,0
+a,That sounds really hard.,Nobody asked me.,0,0,1,0
+b,Just get on with it.,I'm swamped.,0,0,0,0
+b,So you feel nobody noticed. Is that right?,They dumped it on me.,0,1,0,0
+c,Shall I cover your bay for an hour so you can catch up?,I'm behind.,0,0,0,1
+c,How are things going for you?,Fine.,1,0,0,0
+d,Everyone is busy.,I'm drowning.,0,0,0,0
+d,I'm sorry it's been so tough.,Rough week.,0,0,1,0
+"""
+
+TRANSCRIPT = {
+    "session_id": "t1",
+    "scenario_id": "workload-conflict",
+    "scenario_version": 1,
+    "rubric_id": "compassionate-leadership",
+    "rubric_version": 1,
+    "model": "scripted",
+    "start_trust": 0.3,
+    "start_mood": "guarded",
+    "opening_line": "What now?",
+    "turns": [
+        {
+            "index": 0,
+            "learner": "What's been happening on your shift?",
+            "persona": "A lot.",
+            "mood": "guarded",
+            "trust": 0.35,
+        },
+        {
+            "index": 1,
+            "learner": "That sounds exhausting.",
+            "persona": "It is.",
+            "mood": "guarded",
+            "trust": 0.4,
+        },
+    ],
+}
+
+
+def progress_log() -> tuple[list[tuple[float, str]], evaluate.Progress]:
+    log: list[tuple[float, str]] = []
+    return log, lambda fraction, note: log.append((fraction, note))
+
+
+def test_agreement_shows_a_table_plot_and_files(ctx: AppContext, tmp_path: Path) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text(LABELLED, encoding="utf-8")
+    log, tick = progress_log()
+    view = evaluate.run(ctx, True, str(path), evaluate.AGREEMENT, tick)
+    assert view.message.startswith("✅ 8 rated replies; mean AUROC")
+    name, headers, rows = view.tables[0]
+    assert name == "agreement.csv" and headers[:4] == ["behaviour", "n", "positives", "AUROC"]
+    assert [row[0] for row in rows] == ["attending", "understanding", "empathising", "helping"]
+    assert any(p.endswith("agreement.png") for p in view.images)
+    saved = json.loads(Path(next(f for f in view.files if f.endswith(".json"))).read_text())
+    assert saved["n"] == 8
+    assert log[0] == (0.0, "Loading the scorer") and log[-1] == (1.0, "Done")
+    assert any("8/8" in note for _, note in log)
+
+
+def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> None:
+    path = tmp_path / "transcripts.jsonl"
+    path.write_text(json.dumps(TRANSCRIPT) + "\n{broken\n", encoding="utf-8")
+    log, tick = progress_log()
+    view = evaluate.run(ctx, True, str(path), evaluate.BATCH, tick)
+    assert view.message.startswith("✅ Scored 2 of 2 replies from 1 transcript(s).")
+    assert "1 line(s) skipped: line 2" in plain(view.message)
+    assert [t[0] for t in view.tables[:2]] == ["dimensions.csv", "replies.csv"]
+    names = {Path(f).name for f in view.files}
+    assert {"report.html", "summary.json", "replies.csv", "levels.png"} <= names
+    assert view.images and log[-1] == (1.0, "Done")
+
+
+def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
+    _, tick = progress_log()
+    assert evaluate.run(ctx, False, "x.csv", evaluate.BATCH, tick).message == (
+        evaluate.NOT_SIGNED_IN
+    )
+    assert "Upload a file first" in evaluate.run(ctx, True, None, evaluate.BATCH, tick).message
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    assert evaluate.run(ctx, True, str(text), evaluate.BATCH, tick).message == (
+        "Upload a .jsonl or .csv file."
+    )
+    no_text = tmp_path / "bad.csv"
+    no_text.write_text("a,b\n1,2\n")
+    message = evaluate.run(ctx, True, str(no_text), evaluate.AGREEMENT, tick).message
+    assert message.startswith("❌ This file could not be evaluated") and "'text' column" in plain(
+        message
+    )
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text(json.dumps(TRANSCRIPT) + "\n")
+    assert (
+        "needs a labelled .csv"
+        in evaluate.run(ctx, True, str(jsonl), evaluate.AGREEMENT, tick).message
+    )

@@ -1,0 +1,57 @@
+"""History tab: only the named trainee's sessions, progress chart, downloads checked by owner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from simulator.ui import history, practice
+from simulator.ui.context import AppContext
+
+LINE = "What's been happening on your shifts this week?"
+
+
+def play(ctx: AppContext, name: str, scenario: str = "workload-conflict") -> str:
+    view = practice.start(ctx, scenario, practice.COACHING, name)
+    assert view.session is not None
+    list(practice.send(ctx, view.session, LINE))
+    practice.finish(ctx, view.session)
+    return view.session.transcript.session_id
+
+
+def test_no_name_or_anonymous_lists_nothing(ctx: AppContext) -> None:
+    play(ctx, "")  # stored as anonymous
+    for name in (None, "", "   ", "anonymous"):
+        view = history.history(ctx, name)
+        assert view.message == history.NEED_NAME and view.rows == []
+
+
+def test_history_shows_only_this_trainees_sessions_with_progress(ctx: AppContext) -> None:
+    mine = [play(ctx, "Jo"), play(ctx, "Jo", "upset-colleague")]
+    play(ctx, "Ann")
+    view = history.history(ctx, "  Jo ")
+    assert "2 conversation(s)" in view.message
+    assert [sid for _, sid in view.choices] == mine[::-1]  # newest first
+    assert view.headers[:5] == ["When (UTC)", "Situation", "Mode", "Replies", "Status"]
+    assert view.headers[5:] == ["Attending", "Understanding", "Empathising", "Helping"]
+    assert view.rows[1][1] == "Extra patients, again" and view.rows[1][3] == 1
+    assert isinstance(view.figure, Figure)
+    assert "No conversations saved under **Nobody**" in history.history(ctx, "Nobody").message
+
+
+def test_download_only_for_the_owner(ctx: AppContext) -> None:
+    jo = play(ctx, "Jo")
+    ann = play(ctx, "Ann")
+    json_path, md_path, note = history.download(ctx, "Jo", jo)
+    assert json_path is not None and md_path is not None and "ready" in note
+    assert json.loads(Path(json_path).read_text())["session_id"] == jo
+    assert LINE in Path(md_path).read_text()
+    assert history.download(ctx, "Jo", ann) == (None, None, "That conversation could not be found.")
+    assert history.download(ctx, "Jo", "nope") == (
+        None,
+        None,
+        "That conversation could not be found.",
+    )
+    assert history.download(ctx, "", jo)[2] == history.NEED_NAME

@@ -1,0 +1,227 @@
+"""Practice tab handlers, driven directly: scripted persona model, real scorer, isolated store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from simulator.models import load_model
+from simulator.models.fake import ScriptedModel
+from simulator.session import MAX_REPLY_CHARS, Session
+from simulator.transcript import Transcript
+from simulator.ui import practice
+from simulator.ui.context import AppContext
+from simulator.ui.text import as_text
+
+SCENARIO = "workload-conflict"
+GOOD = "I've got time now and I'm not going anywhere. What's been happening on your shifts?"
+REFLECT = "So you were handed two extra patients without anyone asking, and that felt unfair?"
+
+
+def scripted() -> ScriptedModel:
+    model = load_model()
+    assert isinstance(model, ScriptedModel)
+    return model
+
+
+def started(
+    ctx: AppContext, mode: str = practice.COACHING, name: str = "Jo"
+) -> practice.PracticeView:
+    view = practice.start(ctx, SCENARIO, mode, name)
+    assert view.notice is None, view.notice
+    assert view.session is not None
+    return view
+
+
+def session_of(view: practice.PracticeView) -> Session:
+    assert view.session is not None
+    return view.session
+
+
+def send(ctx: AppContext, view: practice.PracticeView, line: str) -> list[practice.PracticeView]:
+    return list(practice.send(ctx, view.session, line))
+
+
+def test_picker_lists_every_scenario_by_title_and_the_card_shows_the_brief() -> None:
+    choices = dict((sid, title) for title, sid in practice.scenario_choices())
+    assert choices[SCENARIO] == "Extra patients, again"
+    assert len(choices) >= 6
+    card = practice.describe(SCENARIO)
+    assert "Extra patients, again" in card
+    assert "Ward manager" in card and "medium" in card and "handover" in card
+    assert "Pick a situation" in practice.describe(None)
+
+
+def test_start_shows_the_opening_line_and_is_stored(ctx: AppContext) -> None:
+    view = started(ctx)
+    assert view.chat == [
+        {
+            "role": "assistant",
+            "content": "Do you actually need me for something? I've still got meds to do.",
+        }
+    ]
+    assert "10 replies left" in view.status and "guarded" in view.status
+    assert view.debrief == ""
+    stored = ctx.store.list_sessions("Jo")
+    assert [s.session_id for s in stored] == [session_of(view).transcript.session_id]
+
+
+@pytest.mark.parametrize("scenario_id", [None, "", "no-such-scenario", "/etc/passwd.yaml", "../x"])
+def test_start_refuses_anything_but_a_catalogue_id(
+    ctx: AppContext, scenario_id: str | None
+) -> None:
+    view = practice.start(ctx, scenario_id, practice.COACHING, "Jo")
+    assert view.session is None
+    assert view.notice == "Pick a situation first, then press Start conversation."
+
+
+def test_send_shows_the_reply_while_thinking_then_the_answer_and_coaching(ctx: AppContext) -> None:
+    scripted().enqueue("Honestly? Four late finishes this fortnight.")
+    view = started(ctx)
+    first, last = send(ctx, view, GOOD)
+    assert first.chat[-2] == {"role": "user", "content": as_text(GOOD)}
+    assert "thinking" in first.chat[-1]["content"] and "thinking" in first.status
+    assert last.notice is None
+    assert len(last.chat) == 3 and last.chat[-1]["role"] == "assistant"
+    for name in ("Attending", "Understanding", "Empathising", "Helping"):
+        assert name in last.feedback
+    assert "How reply 1 landed" in last.feedback
+    assert "What showed it" in last.feedback  # the scorer's evidence, not ours
+    assert "9 replies left" in last.status
+    assert last.reply == ""
+    assert last.branch_choices == [(f"Reply 1: {GOOD[:57]}...", 0)]
+    stored = ctx.store.load_transcript(session_of(view).transcript.session_id)
+    assert [t.learner for t in stored.turns] == [GOOD]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", "Type what you would say to Sam"),
+        ("   ", "Type what you would say to Sam"),
+        ("x" * (MAX_REPLY_CHARS + 1), f"keep it under {MAX_REPLY_CHARS}"),
+    ],
+)
+def test_empty_and_too_long_replies_get_a_clear_notice_and_are_kept(
+    ctx: AppContext, line: str, expected: str
+) -> None:
+    view = started(ctx)
+    (result,) = send(ctx, view, line)
+    assert result.notice is not None and expected in result.notice
+    assert result.reply == line
+    assert len(result.chat) == 1 and not session_of(view).turns
+
+
+def test_send_before_start_asks_to_start(ctx: AppContext) -> None:
+    (result,) = list(practice.send(ctx, None, "Hello"))
+    assert result.notice == "Press Start conversation first."
+    assert result.reply == "Hello"
+
+
+def test_model_error_keeps_finished_turns_and_the_typed_reply(ctx: AppContext) -> None:
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    model = scripted()
+    model.fail_with = "the model ran out of memory"
+    try:
+        results = send(ctx, view, REFLECT)
+    finally:
+        model.fail_with = None
+    last = results[-1]
+    assert last.notice is not None and "could not answer just now" in last.notice
+    assert "ran out of memory" in last.notice and "earlier replies are kept" in last.notice
+    assert last.reply == REFLECT
+    assert len(last.chat) == 3  # opening + the one finished turn, the failed one dropped
+    assert len(ctx.store.load_transcript(session_of(view).transcript.session_id).turns) == 1
+    # The same session carries on once the model answers again.
+    assert len(send(ctx, view, REFLECT)[-1].chat) == 5
+
+
+def test_html_in_a_reply_is_escaped_in_the_chat(ctx: AppContext) -> None:
+    view = started(ctx)
+    attack = '<img src=x onerror="alert(1)"><script>alert(2)</script> **bold**'
+    last = send(ctx, view, attack)[-1]
+    shown = last.chat[1]["content"]
+    assert "<" not in shown and "&lt;script&gt;" in shown
+    assert "\\*\\*bold\\*\\*" in shown
+    assert session_of(view).turns[0].learner == attack  # stored as typed
+
+
+def test_end_gives_debrief_charts_and_downloads(ctx: AppContext) -> None:
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    send(ctx, view, REFLECT)
+    ended = practice.finish(ctx, view.session)
+    assert ended.notice is None
+    assert "Your debrief" in ended.debrief and "What to try next time" in ended.debrief
+    assert "strongest reply" in ended.debrief
+    assert ended.figures is not None and all(isinstance(f, Figure) for f in ended.figures)
+    assert ended.downloads is not None
+    json_path, md_path = ended.downloads
+    transcript = Transcript.model_validate(json.loads(Path(json_path).read_text()))
+    assert [t.learner for t in transcript.turns] == [GOOD, REFLECT]
+    assert transcript.debrief is not None and transcript.turns[0].scores is not None
+    markdown = Path(md_path).read_text()
+    assert "Scores: Attending" in markdown and GOOD in markdown
+    assert "ended" in ended.status
+    # Replying after the end is refused with a clear message.
+    (after,) = send(ctx, view, "One more thing")
+    assert after.notice is not None and "has ended" in after.notice
+    assert ctx.store.list_sessions("Jo")[0].ended_at is not None
+
+
+def test_assessment_mode_holds_feedback_until_the_end(ctx: AppContext) -> None:
+    view = started(ctx, mode=practice.ASSESSMENT)
+    assert session_of(view).transcript.mode == "assessment"
+    last = send(ctx, view, GOOD)[-1]
+    assert "Assessment mode" in last.feedback and "Attending" not in last.feedback
+    assert "seems" not in last.status  # no mood hints either
+    ended = practice.finish(ctx, view.session)
+    assert "How reply 1 landed" in ended.feedback and "Attending" in ended.feedback
+
+
+def test_reaching_max_turns_ends_with_the_debrief(ctx: AppContext) -> None:
+    view = started(ctx)
+    session_of(view).scenario = session_of(view).scenario.model_copy(update={"max_turns": 2})
+    send(ctx, view, GOOD)
+    last = send(ctx, view, REFLECT)[-1]
+    assert last.debrief and last.downloads is not None
+    assert session_of(view).transcript.ended_at is not None
+
+
+def test_try_again_starts_afresh_with_the_same_settings(ctx: AppContext) -> None:
+    view = started(ctx, mode=practice.ASSESSMENT, name="Ann")
+    send(ctx, view, GOOD)
+    again = practice.try_again(ctx, view.session)
+    assert again.session is not None and again.session is not view.session
+    assert session_of(again).turns == []
+    assert session_of(again).transcript.mode == "assessment"
+    assert session_of(again).transcript.trainee == "Ann"
+    assert len(ctx.store.list_sessions("Ann")) == 2
+
+
+def test_go_back_keeps_earlier_turns_and_leaves_the_original(ctx: AppContext) -> None:
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    send(ctx, view, "Everyone's busy, we all have to muck in.")
+    back = practice.go_back(ctx, view.session, 1)
+    assert back.session is not None and back.session is not view.session
+    assert [t.learner for t in session_of(back).turns] == [GOOD]
+    assert len(back.chat) == 3 and "Back before reply 2" in back.status
+    assert len(session_of(view).turns) == 2
+    assert practice.go_back(ctx, view.session, None).notice == (
+        "Choose the reply you want to change first."
+    )
+    assert "no turn 10" in (practice.go_back(ctx, view.session, 9).notice or "")
+
+
+def test_two_sessions_do_not_share_a_conversation(ctx: AppContext) -> None:
+    one = started(ctx, name="Jo")
+    two = started(ctx, name="Ann")
+    send(ctx, one, GOOD)
+    assert len(session_of(two).turns) == 0
+    assert len(send(ctx, two, REFLECT)[-1].chat) == 3
+    assert [t.learner for t in session_of(one).turns] == [GOOD]
