@@ -36,6 +36,12 @@ def register(subparsers: Any) -> None:
     run.add_argument("--script", required=True, help="text file: one learner line per line")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.set_defaults(handler=run_command)
+    register_checks(subparsers)
+    warmup = subparsers.add_parser(
+        "warmup", help="convert the persona model once and prepare the scorer (set-up step)"
+    )
+    warmup.add_argument("--model", default=None)
+    warmup.set_defaults(handler=warmup_command)
 
 
 def _fail(message: str) -> int:
@@ -204,4 +210,74 @@ def chat_command(args: argparse.Namespace) -> int:
         print(f"{name}: {turn.persona}")
     session.end()
     print("\n" + format_debrief(session))
+    return 0
+
+
+def register_checks(subparsers: Any) -> None:
+    """Add ``persona-check``."""
+    check = subparsers.add_parser(
+        "persona-check",
+        help="play every script in a folder and report how well the persona stayed in character",
+    )
+    check.add_argument("--scenario", required=True)
+    check.add_argument("--scripts", required=True, help="folder of *.txt learner scripts")
+    check.add_argument("--model", default=None)
+    check.add_argument("--seed", type=int, default=1)
+    check.add_argument("--db", default=None)
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=persona_check_command, trainee="persona-check")
+
+
+def persona_check_command(args: argparse.Namespace) -> int:
+    """Run each script in its own session; print per-script and overall figures."""
+    from simulator.persona_check import play_script, read_scripts, summary
+
+    folder = Path(args.scripts)
+    if not folder.is_dir():
+        return _fail(f"{folder} is not a folder; give a folder of *.txt learner scripts.")
+    scripts = read_scripts(folder)
+    if not scripts:
+        return _fail(f"{folder} has no *.txt scripts.")
+    results = []
+    for name, lines in scripts.items():
+        session = _start(args)
+        if isinstance(session, str):
+            return _fail(session)
+        try:
+            results.append(play_script(session, name, lines))
+        except ModelError as exc:
+            return _fail(f"the persona model failed in script {name}: {exc}")
+        session.end()
+        print(f"{name}: done", file=sys.stderr)
+    report = summary(results)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for result in results:
+        print(
+            f"{result.script:<12} in character {result.in_character}/{result.replies}  "
+            f"fallbacks {result.fallbacks}  trust {result.start_trust:.2f} -> "
+            f"{result.end_trust:.2f}  mean levels/turn {result.mean_total}"
+        )
+        for problem in result.problems:
+            print(f"    {problem}")
+    print(
+        f"overall: in character {report['in_character_rate']:.0%}, fallbacks "
+        f"{report['fallback_rate']:.0%}, longest reply {report['max_words']} words"
+    )
+    return 0
+
+
+def warmup_command(args: argparse.Namespace) -> int:
+    """Load the persona model and the default scorer once, so their caches exist."""
+    from simulator.loading import LoadError, UnknownNameError, get_rubric
+    from simulator.models import load_model
+    from simulator.runtime import scorer_for
+
+    try:
+        model = load_model(args.model)
+        scorer_for(get_rubric("compassionate-leadership")).score("How are you doing?")
+    except (ModelError, LoadError, UnknownNameError) as exc:
+        return _fail(str(exc))
+    print(f"ready: persona model {model.name}, scorer compassionate-leadership", file=sys.stderr)
     return 0

@@ -1,0 +1,126 @@
+"""Persona checks: play learner scripts through the real session and measure how the persona held.
+
+Used by ``rapport persona-check`` and the real-model tests. Each persona reply is checked
+afresh, independently of the guard that chose it: length, assistant-speak, role reversal,
+talk about instructions, and hidden concerns said before they were earned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from simulator.persona import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+from simulator.session import Session
+
+MAX_WORDS = 60
+
+
+@dataclass
+class ScriptResult:
+    """How one scripted conversation went."""
+
+    script: str
+    replies: int
+    in_character: int
+    fallbacks: int
+    verbatim_beats: int
+    max_words: int
+    start_trust: float
+    end_trust: float
+    mean_total: float
+    problems: list[str] = field(default_factory=list)
+    transcript: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def reply_problems(session: Session, index: int) -> list[str]:
+    """Why reply ``index`` of a played session is out of character (empty when it is fine)."""
+    turn = session.turns[index]
+    text = turn.persona
+    problems = []
+    if len(text.split()) > MAX_WORDS:
+        problems.append(f"over {MAX_WORDS} words")
+    for name, pattern in (
+        ("assistant-speak", _ASSISTANT),
+        ("role reversal", _ROLE_REVERSAL),
+        ("talks about instructions", _INSTRUCTION_LEAK),
+    ):
+        if pattern.search(text):
+            problems.append(name)
+    earned = {i for t in session.turns[: index + 1] for i in t.revealed}
+    earned |= {
+        i
+        for i, c in enumerate(session.scenario.persona.hidden_concerns)
+        if session.scenario.persona.mood.rank(c.revealed_at)
+        <= session.scenario.persona.mood.rank(session.transcript.start_mood)
+    }
+    for i, concern in enumerate(session.scenario.persona.hidden_concerns):
+        if i not in earned and any(
+            re.search(rf"\b{re.escape(k)}", text, re.IGNORECASE) for k in concern.keywords
+        ):
+            problems.append("hidden concern before it was earned")
+    return problems
+
+
+def play_script(session: Session, name: str, lines: list[str]) -> ScriptResult:
+    """Play every line (until the scenario ends) and check each persona reply."""
+    for line in lines:
+        if session.finished:
+            break
+        session.respond(line)
+    problems: list[str] = []
+    in_character = 0
+    for index, turn in enumerate(session.turns):
+        found = reply_problems(session, index)
+        if found:
+            problems.append(f"turn {index + 1}: {', '.join(found)}: {turn.persona!r}")
+        else:
+            in_character += 1
+    totals = [
+        sum(turn.scores.level(d) for d in turn.scores.dimensions)
+        for turn in session.turns
+        if turn.scores is not None
+    ]
+    beats = {
+        b
+        for s in session.scenario.persona.mood.states.values()
+        for lines_ in s.beats.values()
+        for b in lines_
+    }
+    return ScriptResult(
+        script=name,
+        replies=len(session.turns),
+        in_character=in_character,
+        fallbacks=sum(t.source == "fallback" for t in session.turns),
+        verbatim_beats=sum(t.source == "model" and t.persona in beats for t in session.turns),
+        max_words=max((len(t.persona.split()) for t in session.turns), default=0),
+        start_trust=session.transcript.start_trust,
+        end_trust=session.turns[-1].trust if session.turns else session.transcript.start_trust,
+        mean_total=round(sum(totals) / len(totals), 2) if totals else 0.0,
+        problems=problems,
+        transcript=[(t.learner, t.persona, t.source) for t in session.turns],
+    )
+
+
+def read_scripts(folder: Path) -> dict[str, list[str]]:
+    """Every ``*.txt`` in a folder: one learner line per non-empty line."""
+    return {
+        path.stem: [
+            line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
+        for path in sorted(folder.glob("*.txt"))
+    }
+
+
+def summary(results: list[ScriptResult]) -> dict[str, object]:
+    """Totals over all scripts, for the closing note and the JSON output."""
+    replies = sum(r.replies for r in results)
+    return {
+        "replies": replies,
+        "in_character_rate": round(sum(r.in_character for r in results) / max(1, replies), 3),
+        "fallback_rate": round(sum(r.fallbacks for r in results) / max(1, replies), 3),
+        "verbatim_beat_rate": round(sum(r.verbatim_beats for r in results) / max(1, replies), 3),
+        "max_words": max((r.max_words for r in results), default=0),
+        "scripts": {r.script: asdict(r) for r in results},
+    }
