@@ -9,7 +9,7 @@ what only the facilitator reads (``facilitator_notes``) are separate fields, and
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,8 +28,8 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
-class Move(str, Enum):
-    """What the trainee just did, as read from the scorer's output; persona beats are keyed by it."""
+class Move(StrEnum):
+    """What the trainee just did, read from the scorer's output; persona beats are keyed by it."""
 
     asked = "asked"
     reflected = "reflected"
@@ -64,15 +64,25 @@ class TrustRules(Strict):
     while the persona's mood is below ``help_welcome_from`` counts as premature fixing.
     """
 
-    attending: float = 0.06
-    understanding: float = 0.08
-    empathising: float = 0.08
-    helping: float = 0.10
-    dismissing: float = -0.15
-    blaming: float = -0.18
-    premature_fixing: float = -0.08
-    making_it_about_yourself: float = -0.06
-    nothing_observed: float = -0.03
+    attending: float = Field(default=0.06, description="Trust gained per attending level / 3.")
+    understanding: float = Field(
+        default=0.08, description="Trust gained per understanding level / 3."
+    )
+    empathising: float = Field(default=0.08, description="Trust gained per empathising level / 3.")
+    helping: float = Field(
+        default=0.10, description="Trust gained per helping level / 3, once help is welcome."
+    )
+    dismissing: float = Field(default=-0.15, description="Trust change when the reply dismisses.")
+    blaming: float = Field(default=-0.18, description="Trust change when the reply blames.")
+    premature_fixing: float = Field(
+        default=-0.08, description="Trust change for help offered before the person feels heard."
+    )
+    making_it_about_yourself: float = Field(
+        default=-0.06, description="Trust change when the trainee makes it about themselves."
+    )
+    nothing_observed: float = Field(
+        default=-0.03, description="Trust change for a reply that shows none of the behaviours."
+    )
     help_welcome_from: str | None = Field(
         default=None,
         description="Mood name from which help is welcome; earlier help is premature fixing.",
@@ -151,13 +161,19 @@ class HiddenConcern(Strict):
 class Persona(Strict):
     """Everything the persona model knows. Never shown to the trainee."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    role: Annotated[str, Field(min_length=1, max_length=120)]
-    background: ShortText
-    speaking_style: ShortText
-    opening_line: Line
-    hidden_concerns: list[HiddenConcern] = Field(default_factory=list)
-    mood: Mood
+    name: Annotated[str, Field(min_length=1, max_length=80)] = Field(
+        description="Full name; the first name is the speaker label."
+    )
+    role: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="Job title, e.g. Senior staff nurse."
+    )
+    background: ShortText = Field(description="Who they are and what happened; the model reads it.")
+    speaking_style: ShortText = Field(description="How they talk: sentence length, tone, dialect.")
+    opening_line: Line = Field(description="The first thing the persona says.")
+    hidden_concerns: list[HiddenConcern] = Field(
+        default_factory=list, description="What they hold back until the trainee earns it."
+    )
+    mood: Mood = Field(description="Mood states and how trust moves between them.")
 
     @property
     def first_name(self) -> str:
@@ -175,7 +191,7 @@ class Persona(Strict):
         return self
 
 
-class Difficulty(str, Enum):
+class Difficulty(StrEnum):
     easy = "easy"
     medium = "medium"
     hard = "hard"
@@ -186,16 +202,20 @@ class Scenario(Strict):
 
     id: Id
     version: int = Field(ge=1, description="Bump when the scenario changes; stored with results.")
-    title: Annotated[str, Field(min_length=1, max_length=120)]
+    title: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="Shown in the scenario list."
+    )
     brief: ShortText = Field(description="Shown to the trainee before the conversation.")
-    learner_role: Annotated[str, Field(min_length=1, max_length=80)]
+    learner_role: Annotated[str, Field(min_length=1, max_length=80)] = Field(
+        description="Who the trainee plays, e.g. Ward manager."
+    )
     setting: Annotated[str, Field(min_length=1, max_length=80)] = Field(
         default="workplace", description="Sector, e.g. healthcare, software, retail."
     )
-    difficulty: Difficulty = Difficulty.medium
+    difficulty: Difficulty = Field(default=Difficulty.medium, description="easy, medium or hard.")
     rubric: Id = Field(default="compassionate-leadership", description="Rubric id to score with.")
     max_turns: int = Field(default=10, ge=1, le=50, description="Trainee turns before it ends.")
-    persona: Persona
+    persona: Persona = Field(description="Everything the persona model knows; never shown.")
     facilitator_notes: ShortText = Field(description="For facilitators only; never prompted.")
 
 
