@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +84,48 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+@dataclass
+class SentenceEmbeddings:
+    """Replies embedded sentence by sentence.
+
+    ``replies`` holds one row per reply: the normalised mean of its sentence vectors, so a long
+    turn that mixes behaviours is not squeezed into one vector of its strongest sentence.
+    """
+
+    replies: np.ndarray
+    sentences: list[str]
+    vectors: np.ndarray
+    owner: np.ndarray
+
+
+def encode_by_sentence(
+    embedder: Embedder, texts: list[str], split: Callable[[str], list[str]]
+) -> SentenceEmbeddings:
+    """Embed every sentence of every text in one batch and pool them per text.
+
+    Args:
+        embedder: The embedder.
+        texts: Replies.
+        split: Splits a reply into verbatim sentences.
+
+    Returns:
+        Reply vectors, the sentences, their vectors and the reply each belongs to.
+    """
+    sentences: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        parts = split(text) or [text]
+        sentences.extend(parts)
+        owner.extend([i] * len(parts))
+    vectors = embedder.encode(sentences)
+    owners = np.asarray(owner, dtype=int)
+    pooled = np.zeros((len(texts), vectors.shape[1] if len(vectors) else DIMENSION), np.float32)
+    np.add.at(pooled, owners, vectors)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    pooled /= np.maximum(norms, 1e-9)
+    return SentenceEmbeddings(pooled, sentences, vectors, owners)
 
 
 _SHARED: Embedder | None = None

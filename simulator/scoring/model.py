@@ -23,7 +23,7 @@ import numpy as np
 
 from simulator.schema import Rubric
 from simulator.scoring import cues as cue_module
-from simulator.scoring.embeddings import Embedder
+from simulator.scoring.embeddings import Embedder, encode_by_sentence
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ REGULARISATION_C = 0.01
 """Inverse regularisation strength, chosen by 5-fold cross-validation on our labelled set."""
 FOLDS = 5
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 @dataclass
@@ -189,6 +189,13 @@ class FittedModel:
                 self.calibration[dim_id] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
         return self
 
+    def ranking(self, dimension_id: str, emb: np.ndarray, cue_features: np.ndarray) -> np.ndarray:
+        """Uncalibrated presence logits (used to pick the evidence sentence)."""
+        model = self.models[dimension_id][0]
+        if isinstance(model, float):
+            return np.full(emb.shape[0], model)
+        return model.logit(emb, cue_features)
+
     def predict(
         self, dimension_id: str, emb: np.ndarray, cue_features: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +241,7 @@ def _cached_embeddings(texts: list[str], key: str, embedder: Embedder) -> np.nda
                 return np.asarray(cached, dtype=np.float32)
         except (OSError, ValueError) as exc:
             log.warning("ignoring unreadable scorer cache %s: %s", path, exc)
-    emb = embedder.encode(texts)
+    emb = encode_by_sentence(embedder, texts, cue_module.sentences).replies
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,12 @@ import numpy as np
 from simulator.schema import Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import feedback
-from simulator.scoring.embeddings import Embedder, get_embedder
+from simulator.scoring.embeddings import (
+    Embedder,
+    SentenceEmbeddings,
+    encode_by_sentence,
+    get_embedder,
+)
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)
@@ -268,9 +273,16 @@ class RubricScorer:
         self, texts: list[str], contexts: list[str]
     ) -> tuple[Predictions, list[Any], np.ndarray]:
         """Raw predictions for rateable texts: probabilities and levels before pitfalls."""
+        preds, cue_results, embedded = self._predict(texts, contexts)
+        return preds, cue_results, embedded.replies
+
+    def _predict(
+        self, texts: list[str], contexts: list[str]
+    ) -> tuple[Predictions, list[Any], SentenceEmbeddings]:
         cue_results = [cue_module.extract(t, c) for t, c in zip(texts, contexts, strict=True)]
         features = np.stack([r.features for r in cue_results])
-        emb = self.embedder.encode(texts)
+        embedded = encode_by_sentence(self.embedder, texts, cue_module.sentences)
+        emb = embedded.replies
         n, d = len(texts), len(self.rubric.dimensions)
         probability = np.zeros((n, d))
         level = np.zeros((n, d), dtype=int)
@@ -286,7 +298,35 @@ class RubricScorer:
                 p, lv = self.exemplars.predict(emb, dim.id)
             probability[:, j] = p
             level[:, j] = lv
-        return Predictions(probability, level), cue_results, emb
+        return Predictions(probability, level), cue_results, embedded
+
+    def _best_sentences(
+        self, embedded: SentenceEmbeddings, contexts: list[str]
+    ) -> dict[str, list[str]]:
+        """Per dimension, the sentence of each reply that shows the behaviour most."""
+        sentence_cues = np.stack(
+            [
+                cue_module.extract(s, contexts[o]).features
+                for s, o in zip(embedded.sentences, embedded.owner, strict=True)
+            ]
+        )
+        best: dict[str, list[str]] = {}
+        n = embedded.replies.shape[0]
+        for dim in self.rubric.dimensions:
+            if self.model is not None and self.model.covers(dim.id):
+                rank = self.model.ranking(dim.id, embedded.vectors, sentence_cues)
+            elif dim.id in _CUE_WEIGHTS:
+                rank = cue_predict(dim.id, sentence_cues)[0]
+            else:
+                rank = self.exemplars.similarity_features(embedded.vectors, dim.id)[:, 0]
+            top = np.full(n, -np.inf)
+            choice = [""] * n
+            for k, owner in enumerate(embedded.owner):
+                if rank[k] > top[owner]:
+                    top[owner] = rank[k]
+                    choice[owner] = embedded.sentences[k]
+            best[dim.id] = choice
+        return best
 
     def _pitfalls(
         self, emb: np.ndarray, cue_results: list[Any], preds: Predictions, contexts: list[str]
@@ -307,8 +347,10 @@ class RubricScorer:
         return found
 
     def _score_texts(self, texts: list[str], contexts: list[str]) -> list[ReplyScore]:
-        preds, cue_results, emb = self.predict(texts, contexts)
+        preds, cue_results, embedded = self._predict(texts, contexts)
+        emb = embedded.replies
         pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
+        best = self._best_sentences(embedded, contexts)
         out: list[ReplyScore] = []
         for i, text in enumerate(texts):
             dims: dict[str, DimensionScore] = {}
@@ -318,7 +360,9 @@ class RubricScorer:
                 lowered = [pit for pit in pitfalls[i] if dim.id in pit.lowers]
                 if lowered and lv > 0:
                     lv = max(lv - 1, 1 if p >= THRESHOLD else 0)
-                evidence = _evidence(text, dim.id, cue_results[i], lv) if lv > 0 else []
+                evidence = (
+                    _evidence(text, dim.id, cue_results[i], best[dim.id][i]) if lv > 0 else []
+                )
                 dims[dim.id] = DimensionScore(
                     level=lv,
                     probability=round(p, 4),
@@ -351,16 +395,17 @@ def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context
     )
 
 
-def _evidence(text: str, dimension_id: str, result: Any, level: int) -> list[str]:
-    """Verbatim spans supporting a level: cue matches, else the most relevant sentence."""
+def _evidence(text: str, dimension_id: str, result: Any, best_sentence: str) -> list[str]:
+    """Verbatim spans supporting a level: cue matches in the sentence that shows the behaviour
+    most, then that sentence itself; never invented text."""
     found = [s for s in result.evidence_for(dimension_id) if s in text]
     # Keep the widest spans: a keyword inside a quoted clause adds nothing.
     spans = [s for s in found if not any(s != o and s in o for o in found)]
-    spans.sort(key=text.find)
+    spans.sort(key=lambda span: (span not in best_sentence, text.find(span)))
+    if best_sentence and best_sentence in text and not any(s in best_sentence for s in spans):
+        spans.insert(0, best_sentence)
     if not spans:
-        # No cue fired (the embedding model saw it): quote the shortest sentence, never invent.
-        sents = cue_module.sentences(text)
-        spans = [min(sents, key=len)] if sents else [text.strip()]
+        spans = [text.strip()]
     return [s for s in spans if s and s in text][:MAX_EVIDENCE]
 
 
