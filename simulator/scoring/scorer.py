@@ -360,6 +360,8 @@ class RubricScorer:
                 lowered = [pit for pit in pitfalls[i] if dim.id in pit.lowers]
                 if lowered and lv > 0:
                     lv = max(lv - 1, 1 if p >= THRESHOLD else 0)
+                else:
+                    lowered = []  # nothing to lower: don't claim the pitfall changed the level
                 evidence = (
                     _evidence(text, dim.id, cue_results[i], best[dim.id][i]) if lv > 0 else []
                 )
@@ -401,6 +403,9 @@ def _evidence(text: str, dimension_id: str, result: Any, best_sentence: str) -> 
     found = [s for s in result.evidence_for(dimension_id) if s in text]
     # Keep the widest spans: a keyword inside a quoted clause adds nothing.
     spans = [s for s in found if not any(s != o and s in o for o in found)]
+    # A lone keyword ("rough") reads better as the sentence it sits in.
+    spans = [best_sentence if len(s.split()) < 3 and s in best_sentence else s for s in spans]
+    spans = list(dict.fromkeys(spans))
     spans.sort(key=lambda span: (span not in best_sentence, text.find(span)))
     if best_sentence and best_sentence in text and not any(s in best_sentence for s in spans):
         spans.insert(0, best_sentence)
