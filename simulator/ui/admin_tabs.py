@@ -31,7 +31,7 @@ class Gate:
 
         def on_sign_in(name: str | None, secret: str | None) -> list[Any]:
             ok = ctx.gate.check(name or "", secret or "")
-            message = "" if ok else "❌ That user name and password do not match."
+            message = "" if ok else "✖ That user name and password do not match."
             return [
                 ok,
                 message,
@@ -145,7 +145,7 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
         path = getattr(file, "name", file)
         text, message = importer(allowed, path)
         if text is None:
-            gr.Warning(message.lstrip("❌ "))
+            gr.Warning(message.removeprefix("✖ "))
         return [gr.update() if text is None else text, message]
 
     upload.upload(

@@ -36,6 +36,8 @@ Your replies are rated on four behaviours of compassionate leadership: *attendin
 CSS = """
 #status p { margin: 0.25em 0; }
 #feedback { font-size: 0.95em; }
+/* The chat's "clear" icon would empty the display but not the conversation: hide it. */
+#chat button[aria-label="Clear"] { display: none; }
 """
 
 

@@ -126,14 +126,14 @@ def validation_markdown(text: str | None) -> str:
     lines = []
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        lines.append(f"❌ **{count} to fix before saving:**")
+        lines.append(f"✖ **{count} to fix before saving:**")
         lines.extend(f"- {as_text(problem)}" for problem in problems)
     elif scenario is not None:
         # Ids match [a-z0-9-] (schema), so they are safe to show as code.
-        lines.append(f"✅ **Valid:** `{scenario.id}` v{scenario.version}")
+        lines.append(f"✔ **Valid:** `{scenario.id}` v{scenario.version}")
     if scenario is not None and _is_shipped(scenario.id):
         lines.append(
-            f"\nℹ️ `{scenario.id}` is a shipped scenario: change `id:` to save your own version."
+            f"\nℹ `{scenario.id}` is a shipped scenario: change `id:` to save your own version."
         )
     return "\n".join(lines)
 
@@ -168,11 +168,11 @@ def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | N
         )
         turn = session.respond(test_line)
     except InputError as exc:
-        return "\n".join([*lines, f"\n⚠️ {as_text(str(exc))}"])
+        return "\n".join([*lines, f"\n⚠ {as_text(str(exc))}"])
     except ModelError as exc:
-        return "\n".join([*lines, f"\n⚠️ The persona model could not answer: {as_text(str(exc))}"])
+        return "\n".join([*lines, f"\n⚠ The persona model could not answer: {as_text(str(exc))}"])
     except LookupError as exc:
-        return "\n".join([*lines, f"\n⚠️ {as_text(str(exc))}"])
+        return "\n".join([*lines, f"\n⚠ {as_text(str(exc))}"])
     levels = ", ".join(
         f"{rubric.dimension(d).name} {s.level}"
         for d, s in (turn.scores.dimensions.items() if turn.scores else [])
@@ -191,15 +191,15 @@ def save(allowed: bool, text: str | None) -> str:
         return NOT_SIGNED_IN
     scenario, problems = check(text)
     if scenario is None or problems:
-        return "❌ Not saved: fix the problems listed under the editor first."
+        return "✖ Not saved: fix the problems listed under the editor first."
     try:
         path = save_user_scenario(text or "")
     except LoadError as error:
-        return "❌ Not saved:\n" + "\n".join(f"- {as_text(m)}" for m in error.messages)
+        return "✖ Not saved:\n" + "\n".join(f"- {as_text(m)}" for m in error.messages)
     except OSError as exc:
-        return f"❌ Not saved: the file could not be written ({as_text(str(exc))})."
+        return f"✖ Not saved: the file could not be written ({as_text(str(exc))})."
     return (
-        f"✅ Saved **{as_text(scenario.title)}** as `{path.name}`. It is now in the Practice "
+        f"✔ Saved **{as_text(scenario.title)}** as `{path.name}`. It is now in the Practice "
         "tab's list (trainees with the page already open see it after reloading)."
     )
 
@@ -213,7 +213,7 @@ def upload_yaml(allowed: bool, path: str | None) -> tuple[str | None, str]:
     try:
         text = read_text(path)
     except LoadError as error:
-        return None, "❌ " + as_text("; ".join(error.messages))
+        return None, "✖ " + as_text("; ".join(error.messages))
     return text, f"Loaded {as_text(Path(path).name)} into the editor. Check the messages below it."
 
 
@@ -229,9 +229,9 @@ def import_card(allowed: bool, path: str | None) -> tuple[str | None, str]:
             raise CardError("the file is larger than 1 MiB; a character card is a few KB")
         text = card_to_yaml(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return None, "❌ This file is not UTF-8 text; a character card is a .json file."
+        return None, "✖ This file is not UTF-8 text; a character card is a .json file."
     except OSError as exc:
-        return None, f"❌ The file could not be read: {as_text(str(exc))}"
+        return None, f"✖ The file could not be read: {as_text(str(exc))}"
     except CardError as exc:
-        return None, f"❌ Could not import this character card: {as_text(str(exc))}."
+        return None, f"✖ Could not import this character card: {as_text(str(exc))}."
     return text, "Imported the character card as a draft. Read it through, then save it."

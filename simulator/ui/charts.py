@@ -116,9 +116,10 @@ def progress_figure(
             for x, (_, _, levels) in zip(xs, progress, strict=True)
             if dim_id in levels
         ]
+        offset = (i - 1.5) * 0.04  # keeps identical lines from hiding each other
         ax.plot(
             [p[0] for p in points],
-            [p[1] for p in points],
+            [p[1] + offset for p in points],
             marker="o",
             color=COLOURS[i % len(COLOURS)],
             label=_name(rubric, dim_id),

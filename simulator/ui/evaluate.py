@@ -78,7 +78,7 @@ def batch_view(result: Any, out_dir: Path) -> EvaluationView:
     figure = levels_figure(result.dimensions)
     figure.savefig(out_dir / "levels.png")
     message = (
-        f"✅ Scored {result.n_scored} of {result.n_replies} replies from "
+        f"✔ Scored {result.n_scored} of {result.n_replies} replies from "
         f"{result.n_transcripts} transcript(s)."
     )
     if result.malformed:
@@ -136,7 +136,7 @@ def agreement_view(report: Any, out_dir: Path) -> EvaluationView:
     figure.savefig(out_dir / "agreement.png")
     mean = "n/a" if report.mean_auroc is None else f"{report.mean_auroc:.3f}"
     message = (
-        f"✅ {report.n} rated replies; mean AUROC {mean} (rubric {report.rubric_id} "
+        f"✔ {report.n} rated replies; mean AUROC {mean} (rubric {report.rubric_id} "
         f"v{report.rubric_version})."
     )
     if report.bad_rows:
@@ -178,7 +178,7 @@ def run(
     except (ValueError, LoadError, OSError, KeyError, UnicodeDecodeError) as exc:
         # EvaluationError and AgreementError are ValueErrors with a message saying what to fix.
         shutil.rmtree(out_dir, ignore_errors=True)
-        return EvaluationView(f"❌ This file could not be evaluated: {as_text(str(exc))}")
+        return EvaluationView(f"✖ This file could not be evaluated: {as_text(str(exc))}")
     progress(1.0, "Done")
     return view
 
@@ -192,7 +192,12 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
         gr.Markdown(
             "Score many transcripts with the rubric, or check how well the rubric agrees with "
             "human raters. Upload a file, choose what to do, then press **Run**. This is what "
-            "`rapport evaluate` and `rapport agreement` do on the command line."
+            "`rapport evaluate` and `rapport agreement` do on the command line.\n\n"
+            "- **Transcripts**: a JSONL file with one transcript per line (the JSON download of "
+            "a practice conversation), or a CSV with `transcript_id, turn, text, context`.\n"
+            "- **Labelled CSV** (agreement): `text`, optional `context` and `conv_id`, and one "
+            "column per behaviour (`attending`, `understanding`, `empathising`, `helping`) "
+            "holding 0/1 or a level 0-3 given by a human rater."
         )
         with gr.Row():
             upload = gr.File(
@@ -228,8 +233,8 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
             progress(fraction, desc=note)
 
         view = run(ctx, allowed, path, choice, tick)
-        if view.message.startswith("❌"):
-            gr.Warning(view.message.removeprefix("❌ "))
+        if view.message.startswith("✖"):
+            gr.Warning(view.message.removeprefix("✖ "))
         return [
             view.message,
             table(view, 0),

@@ -58,7 +58,7 @@ def reply_feedback(score: ReplyScore | None, rubric: Rubric, turn_number: int) -
         lines.append("")
     names = {p.id: p.name for p in rubric.pitfalls}
     for pitfall in score.pitfalls:
-        lines.append(f"⚠️ **Watch out:** {as_text(names.get(pitfall, pitfall))}")
+        lines.append(f"⚠ **Watch out:** {as_text(names.get(pitfall, pitfall))}")
     return "\n".join(lines)
 
 

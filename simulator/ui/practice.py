@@ -68,12 +68,12 @@ class PracticeView:
 
 
 def scenario_choices() -> list[tuple[str, str]]:
-    """(title, id) for every scenario that loads, easiest first, for the picker."""
+    """("title (difficulty)", id) for every scenario that loads, easiest first."""
     order = {"easy": 0, "medium": 1, "hard": 2}
     scenarios = sorted(
         available_scenarios().values(), key=lambda s: (order[s.difficulty.value], s.title)
     )
-    return [(s.title, s.id) for s in scenarios]
+    return [(f"{s.title} ({s.difficulty.value})", s.id) for s in scenarios]
 
 
 def describe(scenario_id: str | None) -> str:

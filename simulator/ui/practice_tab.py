@@ -31,7 +31,7 @@ def render(view: practice.PracticeView) -> list[Any]:
     """Component updates for a view, in the order of ``PracticeTab`` outputs."""
     if view.notice:
         gr.Warning(view.notice)
-    status = f"⚠️ {view.notice}" if view.notice else view.status
+    status = f"⚠ {view.notice}" if view.notice else view.status
     figures = view.figures or (None, None)
     downloads = view.downloads
     ended = bool(view.debrief)
@@ -81,6 +81,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
                 latex_delimiters=[],
                 feedback_options=None,
                 allow_tags=False,
+                buttons=["copy_all"],  # no "share" (it would reach out to Hugging Face)
                 elem_id="chat",
             )
             status = gr.Markdown(elem_id="status")
@@ -95,7 +96,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
                 send_button = gr.Button("Send", variant="primary", elem_id="send")
                 end_button = gr.Button("End and see debrief", elem_id="end")
         with gr.Column(scale=2):
-            gr.Markdown("### How your reply landed")
+            gr.Markdown("### Feedback")
             feedback = gr.Markdown(
                 "_After each reply you will see how it landed on the four behaviours: "
                 "attending, understanding, empathising and helping._",
@@ -156,7 +157,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
     start_button.click(on_start, [picker, mode, trainee], outputs, api_name="start")
     send_button.click(on_send, [state, reply], outputs, api_name="send")
     reply.submit(on_send, [state, reply], outputs, api_visibility="private")
-    end_button.click(on_end, [state], outputs, api_name="end")
+    end_button.click(on_end, [state], outputs, api_name="end", scroll_to_output=True)
     again_button.click(on_again, [state], outputs, api_name="try_again")
     branch_button.click(on_branch, [state, branch_choice], outputs, api_name="go_back")
     return PracticeTab(picker=picker, chatbot=chatbot, state=state)

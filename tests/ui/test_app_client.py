@@ -93,10 +93,10 @@ def test_four_sessions_at_once_all_complete(app_url: str) -> None:
 def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     out = client.predict("", api_name="/send")
-    assert out[STATUS] == "⚠️ Press Start conversation first."
+    assert out[STATUS] == "⚠ Press Start conversation first."
     client.predict("workload-conflict", COACHING, "Jo", api_name="/start")
     out = client.predict("   ", api_name="/send")
-    assert out[STATUS].startswith("⚠️ Type what you would say to Sam")
+    assert out[STATUS].startswith("⚠ Type what you would say to Sam")
     out = client.predict("word " * 500, api_name="/send")
     assert "keep it under 2000" in out[STATUS] and out[REPLY] == "word " * 500
     assert len(out[CHAT]) == 1
@@ -105,7 +105,7 @@ def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
 def test_scenario_validation_endpoint(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     shown = client.predict("id: x\npersonna: {}\n", api_name="/validate")
-    assert shown.startswith("❌") and "<editor>" in plain(shown)
+    assert shown.startswith("✖") and "<editor>" in plain(shown)
 
 
 def test_admin_endpoints_refuse_without_login(

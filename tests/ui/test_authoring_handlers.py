@@ -24,7 +24,7 @@ def test_the_template_is_a_valid_scenario() -> None:
     scenario, problems = authoring.check(authoring.TEMPLATE)
     assert scenario is not None and problems == []
     assert authoring.validation_markdown(authoring.TEMPLATE).startswith(
-        "✅ **Valid:** `my-scenario` v1"
+        "✔ **Valid:** `my-scenario` v1"
     )
 
 
@@ -35,7 +35,7 @@ def test_validation_gives_the_load_error_text() -> None:
     scenario, problems = authoring.check(broken)
     assert scenario is None and problems == str(error.value).splitlines()
     shown = authoring.validation_markdown(broken)
-    assert shown.startswith("❌") and "did you mean persona?" in plain(shown)
+    assert shown.startswith("✖") and "did you mean persona?" in plain(shown)
     for problem in problems:
         assert f"- {problem}" in plain(shown)
 
@@ -58,13 +58,13 @@ def test_a_shipped_id_is_flagged_and_never_overwritten(rapport_home: Path) -> No
     assert "is a shipped scenario" in authoring.validation_markdown(SHIPPED)
     before = (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_bytes()
     message = authoring.save(True, SHIPPED)
-    assert message.startswith("❌ Not saved") and "shipped scenario" in message
+    assert message.startswith("✖ Not saved") and "shipped scenario" in message
     assert (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_bytes() == before
 
 
 def test_save_writes_the_users_folder_and_the_picker_sees_it(rapport_home: Path) -> None:
     message = authoring.save(True, own_copy())
-    assert message.startswith("✅ Saved") and "my-ward.yaml" in message
+    assert message.startswith("✔ Saved") and "my-ward.yaml" in message
     assert (rapport_home / "scenarios" / "my-ward.yaml").read_text() == own_copy()
     assert "my-ward" in dict((sid, t) for t, sid in practice.scenario_choices())
     assert "my-ward" in authoring.template_choices()
@@ -73,7 +73,7 @@ def test_save_writes_the_users_folder_and_the_picker_sees_it(rapport_home: Path)
 
 
 def test_save_refuses_invalid_text_and_unsigned_users(rapport_home: Path) -> None:
-    assert authoring.save(True, "id: [").startswith("❌ Not saved")
+    assert authoring.save(True, "id: [").startswith("✖ Not saved")
     assert authoring.save(False, own_copy()) == authoring.NOT_SIGNED_IN
     assert not (rapport_home / "scenarios" / "my-ward.yaml").exists()
 
@@ -148,5 +148,5 @@ def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected:
     path.write_text(content, encoding="utf-8")
     text, message = authoring.import_card(True, str(path))
     assert text is None
-    assert message.startswith("❌ Could not import this character card")
+    assert message.startswith("✖ Could not import this character card")
     assert expected in plain(message)

@@ -60,7 +60,7 @@ def test_agreement_shows_a_table_plot_and_files(ctx: AppContext, tmp_path: Path)
     path.write_text(LABELLED, encoding="utf-8")
     log, tick = progress_log()
     view = evaluate.run(ctx, True, str(path), evaluate.AGREEMENT, tick)
-    assert view.message.startswith("✅ 8 rated replies; mean AUROC")
+    assert view.message.startswith("✔ 8 rated replies; mean AUROC")
     name, headers, rows = view.tables[0]
     assert name == "agreement.csv" and headers[:4] == ["behaviour", "n", "positives", "AUROC"]
     assert [row[0] for row in rows] == ["attending", "understanding", "empathising", "helping"]
@@ -76,7 +76,7 @@ def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> Non
     path.write_text(json.dumps(TRANSCRIPT) + "\n{broken\n", encoding="utf-8")
     log, tick = progress_log()
     view = evaluate.run(ctx, True, str(path), evaluate.BATCH, tick)
-    assert view.message.startswith("✅ Scored 2 of 2 replies from 1 transcript(s).")
+    assert view.message.startswith("✔ Scored 2 of 2 replies from 1 transcript(s).")
     assert "1 line(s) skipped: line 2" in plain(view.message)
     assert [t[0] for t in view.tables[:2]] == ["dimensions.csv", "replies.csv"]
     names = {Path(f).name for f in view.files}
@@ -98,7 +98,7 @@ def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
     no_text = tmp_path / "bad.csv"
     no_text.write_text("a,b\n1,2\n")
     message = evaluate.run(ctx, True, str(no_text), evaluate.AGREEMENT, tick).message
-    assert message.startswith("❌ This file could not be evaluated") and "'text' column" in plain(
+    assert message.startswith("✖ This file could not be evaluated") and "'text' column" in plain(
         message
     )
     jsonl = tmp_path / "t.jsonl"

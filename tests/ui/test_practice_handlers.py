@@ -47,7 +47,7 @@ def send(ctx: AppContext, view: practice.PracticeView, line: str) -> list[practi
 
 def test_picker_lists_every_scenario_by_title_and_the_card_shows_the_brief() -> None:
     choices = dict((sid, title) for title, sid in practice.scenario_choices())
-    assert choices[SCENARIO] == "Extra patients, again"
+    assert choices[SCENARIO] == "Extra patients, again (medium)"
     assert len(choices) >= 6
     card = practice.describe(SCENARIO)
     assert "Extra patients, again" in card
