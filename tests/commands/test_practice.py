@@ -1,4 +1,4 @@
-"""The real CLI (`python -m simulator`) driven with scripted input, on the scripted persona model."""
+"""The real CLI (`python -m simulator`) driven with scripted input, on the scripted model."""
 
 from __future__ import annotations
 
