@@ -83,7 +83,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
 
 
 def warm_up(ctx: AppContext) -> None:
-    """Load the persona model and the scorer in the background so the first reply is quicker."""
+    """Load the persona model and the scorer in the background so the first reply is quicker.
+
+    Handlers that need the model wait for it (``ctx.wait_until_warm``): two threads loading the
+    same model at once would double the time and the memory.
+    """
+    ctx.warming = threading.Event()
+    done = ctx.warming
 
     def work() -> None:
         try:
@@ -97,6 +103,8 @@ def warm_up(ctx: AppContext) -> None:
             scorer_for(get_rubric("compassionate-leadership"))
         except Exception as exc:  # the first conversation reports it properly; say it here too
             print(f"note: warming up the model failed: {exc}", file=sys.stderr)
+        finally:
+            done.set()
 
     threading.Thread(target=work, name="rapport-warm-up", daemon=True).start()
 
@@ -117,8 +125,8 @@ def main() -> int:
     except (SettingsError, ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    demo = build_app(ctx)
     warm_up(ctx)
+    demo = build_app(ctx)
     if ctx.gate.required:
         print(f"Facilitator tabs need a login (from {ctx.gate.source}).")
     else:

@@ -155,6 +155,7 @@ def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | N
     from simulator.runtime import scorer_for
     from simulator.scoring import get_embedder
 
+    ctx.wait_until_warm()
     try:
         rubric = get_rubric(scenario.rubric)
         # store=None: a preview must never appear in anyone's history.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class AppContext:
         gate: The facilitator login.
         concurrency: Requests that run at once (``queue(default_concurrency_limit=...)``).
         downloads: Folder for transcript and report files offered for download.
+        warming: Set once the background warm-up has loaded the model (None: no warm-up).
     """
 
     store: Store
@@ -60,6 +62,17 @@ class AppContext:
     gate: AdminGate = field(default_factory=AdminGate)
     concurrency: int = DEFAULT_CONCURRENCY
     downloads: Path | None = None
+    warming: threading.Event | None = None
+
+    def wait_until_warm(self, seconds: float = 600) -> None:
+        """Block until the warm-up is done, so a model is never loaded twice at once."""
+        if self.warming is not None:
+            self.warming.wait(seconds)
+
+    @property
+    def warm(self) -> bool:
+        """Whether the model is loaded (or no warm-up was started)."""
+        return self.warming is None or self.warming.is_set()
 
     def download_dir(self) -> Path:
         """A private temporary folder for files handed to the browser (created on first use)."""

@@ -198,6 +198,7 @@ def start(
     scenario = _scenario(scenario_id)
     if scenario is None:
         return PracticeView(notice="Pick a situation first, then press Start conversation.")
+    ctx.wait_until_warm()
     try:
         session = start_session(
             scenario,

@@ -138,8 +138,17 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
 
     picker.change(practice.describe, inputs=picker, outputs=card, api_visibility="private")
 
-    def on_start(scenario_id: str | None, mode_label: str | None, name: str | None) -> list[Any]:
-        return render(practice.start(ctx, scenario_id, mode_label, name))
+    def on_start(
+        scenario_id: str | None, mode_label: str | None, name: str | None
+    ) -> Iterator[list[Any]]:
+        if not ctx.warm:
+            yield render(
+                practice.PracticeView(
+                    status="Getting your colleague ready: the first conversation after the app "
+                    "starts takes up to a minute."
+                )
+            )
+        yield render(practice.start(ctx, scenario_id, mode_label, name))
 
     def on_send(session: Session | None, line: str | None) -> Iterator[list[Any]]:
         for view in practice.send(ctx, session, line):

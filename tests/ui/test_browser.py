@@ -143,7 +143,10 @@ def test_practice_with_the_real_model_coaching_and_debrief(page: Any) -> None:
     page.get_by_text("Extra patients, again").first.click()
     expect(page.locator("#scenario-card")).to_contain_text("Ward manager")
     page.get_by_role("button", name="Start conversation").click()
-    expect(page.locator("#chat")).to_contain_text("Do you actually need me for something?")
+    # The first start after launch waits for the model to finish loading.
+    expect(page.locator("#chat")).to_contain_text(
+        "Do you actually need me for something?", timeout=REPLY_TIMEOUT_MS
+    )
 
     page.get_by_role("button", name="Send", exact=True).click()  # empty: a clear warning
     expect(page.get_by_text("Type what you would say to Sam").first).to_be_visible()
@@ -181,7 +184,10 @@ def test_html_in_a_message_is_shown_as_text(page: Any) -> None:
 
     page.get_by_text("Extra patients, again").first.click()
     page.get_by_role("button", name="Start conversation").click()
-    expect(page.locator("#chat")).to_contain_text("Do you actually need me for something?")
+    # The first start after launch waits for the model to finish loading.
+    expect(page.locator("#chat")).to_contain_text(
+        "Do you actually need me for something?", timeout=REPLY_TIMEOUT_MS
+    )
     attack = (
         '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
         "<b id=bold>bold</b> <a href=javascript:alert(3)>link</a>"

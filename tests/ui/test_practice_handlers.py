@@ -225,3 +225,15 @@ def test_two_sessions_do_not_share_a_conversation(ctx: AppContext) -> None:
     assert len(session_of(two).turns) == 0
     assert len(send(ctx, two, REFLECT)[-1].chat) == 3
     assert [t.learner for t in session_of(one).turns] == [GOOD]
+
+
+def test_start_waits_for_the_warm_up_to_finish(ctx: AppContext) -> None:
+    import threading
+
+    ctx.warming = threading.Event()
+    assert not ctx.warm
+    timer = threading.Timer(0.5, ctx.warming.set)
+    timer.start()
+    view = practice.start(ctx, SCENARIO, practice.COACHING, "Jo")
+    assert ctx.warm and view.session is not None
+    timer.join()
