@@ -37,43 +37,48 @@ REPLY_TIMEOUT_MS = 300_000  # the embedded model on a 2-core CPU can take a minu
 SHOTS = Path(os.environ.get("RAPPORT_SCREENSHOTS", "/tmp/rapport-screenshots"))
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve(home: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``python app.py`` on a free port; return the process and its URL once it answers."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    home = tmp_path_factory.mktemp("browser-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_ADMIN")}
-    env.pop("RAPPORT_MODEL", None)  # the real embedded model
+    env.pop("RAPPORT_MODEL", None)  # the real embedded model unless a test names another
     env.update(
         GRADIO_SERVER_PORT=str(port),
         GRADIO_SERVER_NAME="127.0.0.1",
         RAPPORT_HOME=str(home),
         HF_HUB_OFFLINE="1",
+        **settings,
     )
-    log = (home / "app.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    log = home / "app.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
-            raise AssertionError(f"app.py exited: {(home / 'app.log').read_text()}")
+            raise AssertionError(f"app.py exited: {log.read_text()}")
         try:
             urllib.request.urlopen(url, timeout=2).close()
-            break
+            return process, url
         except OSError:
             if time.monotonic() > deadline:
                 process.kill()
                 raise AssertionError("app.py did not start within 120 s") from None
             time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = serve(tmp_path_factory.mktemp("browser-home"))
     yield url
     process.terminate()
     process.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +101,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, app_url: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.requests = []  # type: ignore[attr-defined]
-    page.dialogs = []  # type: ignore[attr-defined]
+    page.requests = []
+    page.dialogs = []
     page.on("request", lambda request: page.requests.append(request.url))
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(app_url)
@@ -221,3 +226,36 @@ def test_authoring_a_broken_scenario_shows_the_validation_message(page: Any) -> 
     page.get_by_role("tab", name="Evaluate (course designers)").click()
     expect(page.get_by_role("button", name="Run")).to_be_visible()
     shot(page, "7-evaluate")
+
+
+def test_facilitator_tabs_need_the_login_when_one_is_set(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from playwright.sync_api import expect
+
+    home = tmp_path_factory.mktemp("login-home")
+    process, url = serve(
+        home, RAPPORT_MODEL="scripted", RAPPORT_ADMIN_USER="fac", RAPPORT_ADMIN_PASSWORD="pw"
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_role("tab", name="Scenarios (facilitators)").click()
+        expect(page.get_by_text("Writing scenarios is for facilitators.")).to_be_visible()
+        assert not page.locator("#editor").is_visible()
+        shot(page, "8-login")
+        page.get_by_label("User name").first.fill("fac")
+        page.get_by_label("Password").first.fill("wrong")
+        page.get_by_role("button", name="Sign in").first.click()
+        expect(page.get_by_text("do not match").first).to_be_visible()
+        assert not page.locator("#editor").is_visible()
+        page.get_by_label("Password").first.fill("pw")
+        page.get_by_role("button", name="Sign in").first.click()
+        expect(page.locator("#editor")).to_be_visible()
+        page.get_by_role("tab", name="Evaluate (course designers)").click()
+        expect(page.locator("#eval-run")).to_be_visible()  # one sign-in opens both tabs
+    finally:
+        context.close()
+        process.terminate()
+        process.wait(timeout=30)
