@@ -201,17 +201,26 @@ def build_messages(
     return tuple(messages)
 
 
-def beat_opening(beat: str, max_words: int = 4) -> str:
+def beat_opening(beat: str, max_words: int = 4, whole_sentences: int = 0) -> str:
     """The first words of a beat, given to the model to start from.
 
     A 135M model voicing a beat from scratch often drifts into nonsense; starting it on the
     beat's first few words keeps the reply on the beat while the model finishes it in context.
+    ``whole_sentences`` leading sentences are given in full before the opening words.
     """
-    first_clause = re.split(r"(?<=[,.!?;:])\s", beat.strip())[0]
+    sentences = re.split(r"(?<=[.!?])\s+", beat.strip())
+    lead, rest = sentences[:whole_sentences], sentences[whole_sentences:]
+    if not rest:
+        return " ".join(lead)
+    first_clause = re.split(r"(?<=[,;:])\s", rest[0])[0]
     words = first_clause.split()
-    if len(words) <= max_words:
-        return " ".join(words).rstrip(",;:") if len(words) < 3 else " ".join(words[:-1])
-    return " ".join(words[:max_words])
+    if len(words) > max_words:
+        opening = " ".join(words[:max_words])
+    elif len(words) < 3:
+        opening = " ".join(words).rstrip(",;:")
+    else:
+        opening = " ".join(words[:-1])
+    return " ".join([*lead, opening])
 
 
 def _normalise(text: str) -> str:
@@ -302,15 +311,23 @@ class PersonaEngine:
         beat: str,
         injection: bool,
         seed: int | None,
+        reveal: bool = False,
     ) -> PersonaReply:
-        """Voice ``beat`` in context; fall back to the beat itself if no candidate is fit."""
+        """Voice ``beat`` in context; fall back to the beat itself if no candidate is fit.
+
+        ``reveal`` marks a beat that shares a hidden concern for the first time: the model is
+        started on more of it, because the concern is what the trainee has earned and a small
+        model tends to wander away from it.
+        """
         persona = self.scenario.persona
         request = GenerationRequest(
             messages=build_messages(self.scenario, state, history, learner_line, beat, injection),
             max_new_tokens=self.max_new_tokens,
             n=self.n_candidates,
             seed=seed,
-            prefill=beat_opening(beat) if self.prefill_beat else "",
+            prefill=beat_opening(beat, whole_sentences=1 if reveal else 0)
+            if self.prefill_beat
+            else "",
         )
         raw = self.model.generate(request)
         previous = [persona.opening_line, *(reply for _, reply in history)]

@@ -133,7 +133,8 @@ class Session:
             self.scenario, trial, move, newly, used=[t.persona for t in self.turns], rng=rng
         )
         history = [(t.learner, t.persona) for t in self.turns]
-        reply = self.engine.reply(trial, history, text, beat, injection, turn_seed)
+        reveal = any(self.scenario.persona.hidden_concerns[i].reveal_line == beat for i in newly)
+        reply = self.engine.reply(trial, history, text, beat, injection, turn_seed, reveal)
         # Only now, with a reply in hand, does the turn count.
         self.state = trial
         turn = Turn(

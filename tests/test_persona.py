@@ -165,3 +165,14 @@ def test_engine_blocks_unearned_concerns(workload: Scenario) -> None:
     state.revealed = {0}
     model.enqueue("My childminder quit, honestly.")
     assert engine.reply(state, [], "Hi", "What?", False, None).source == "model"
+
+
+def test_a_reveal_starts_the_model_on_more_of_the_line(workload: Scenario) -> None:
+    model = ScriptedModel()
+    engine = PersonaEngine(workload, model, n_candidates=1)
+    state = PersonaState.start(workload.persona)
+    state.revealed = {0}
+    line = workload.persona.hidden_concerns[0].reveal_line
+    assert line is not None
+    engine.reply(state, [], "What's going on at home?", line, False, 1, reveal=True)
+    assert model.history[-1].prefill == "Honestly? My childminder quit two"
