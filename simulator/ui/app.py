@@ -77,7 +77,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             return gr.update(choices=scenario_choices())
 
         # Scenarios saved since the server started appear on the next page load.
-        demo.load(refresh_choices, None, practice_tab.picker, api_visibility="private")
+        demo.load(
+            refresh_choices,
+            None,
+            practice_tab.picker,
+            api_visibility="private",
+            show_progress="hidden",
+        )
     demo.queue(default_concurrency_limit=ctx.concurrency)
     return demo
 
