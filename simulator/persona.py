@@ -102,12 +102,26 @@ def _has_repetition(text: str) -> bool:
     return len(trigrams) != len(set(trigrams))
 
 
+PARROT_WORDS = 5
+"""A candidate that repeats this many words in a row of the trainee's line is parroting."""
+
+
+def _parrots(text: str, learner_line: str) -> bool:
+    said = re.findall(r"[a-z']+", learner_line.lower())
+    spans = {tuple(said[i : i + PARROT_WORDS]) for i in range(len(said) - PARROT_WORDS + 1)}
+    words = re.findall(r"[a-z']+", text.lower())
+    return any(
+        tuple(words[i : i + PARROT_WORDS]) in spans for i in range(len(words) - PARROT_WORDS + 1)
+    )
+
+
 def guard(
     text: str,
     *,
     persona_first_name: str,
     forbidden_keywords: Sequence[str],
     previous_lines: Sequence[str],
+    learner_line: str = "",
 ) -> str | None:
     """Why a cleaned candidate may not be said, or None when it may."""
     words = text.split()
@@ -130,6 +144,8 @@ def guard(
         return "repeats itself"
     if any(text.lower() == line.lower() for line in previous_lines):
         return "repeats an earlier line"
+    if _parrots(text, learner_line):
+        return "parrots the trainee"
     if sum(not (c.isascii()) for c in text) > 3:
         return "odd characters"
     return None
@@ -339,6 +355,7 @@ class PersonaEngine:
                 persona_first_name=persona.first_name,
                 forbidden_keywords=forbidden,
                 previous_lines=previous,
+                learner_line="" if injection else learner_line,
             )
             for t in cleaned
         ]

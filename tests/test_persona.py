@@ -89,6 +89,7 @@ def test_clean(raw: str, expected: str) -> None:
         ("I'm tired. I'm tired. I'm tired.", "repeats itself"),
         ("What now?", "repeats an earlier line"),
         ("Fine.", "too short or not a whole sentence"),
+        ("Honestly? I've got ten minutes and I'm not going anywhere.", "parrots the trainee"),
     ],
 )
 def test_guard_rejects(text: str, reason: str) -> None:
@@ -97,6 +98,7 @@ def test_guard_rejects(text: str, reason: str) -> None:
         persona_first_name="Sam",
         forbidden_keywords=["childminder"],
         previous_lines=["What now?"],
+        learner_line="I've got ten minutes and I'm not going anywhere. What's up?",
     )
     assert verdict == reason
 
