@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -401,6 +402,23 @@ def save_user_scenario(text: str) -> Path:
     partial.write_text(text, encoding="utf-8")
     partial.replace(target)  # atomic: a crash never leaves half a file that fails to load
     return target
+
+
+def scenario_problems(scenario: Scenario, known_rubrics: Iterable[str]) -> list[str]:
+    """Everything ``rapport validate`` reports about a scenario that parsed: its rubric must
+    exist, and :func:`lint_scenario`'s content checks must pass.
+
+    Returns:
+        One message per problem, naming the field path.
+    """
+    rubrics = set(known_rubrics)
+    problems = []
+    if scenario.rubric not in rubrics:
+        available = ", ".join(sorted(rubrics)) or "none"
+        problems.append(
+            f"rubric: {scenario.rubric!r} is not a known rubric; available: {available}"
+        )
+    return problems + lint_scenario(scenario)
 
 
 def lint_scenario(scenario: Scenario) -> list[str]:

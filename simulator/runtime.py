@@ -32,6 +32,33 @@ def scorer_for(rubric: Rubric) -> Scorer:
         return _scorers[key]
 
 
+def _build(
+    scenario: str | Scenario,
+    model: str | None,
+    seed: int | None,
+    store: Store | None,
+    trainee: str,
+    mode: Literal["coaching", "assessment"],
+) -> Session:
+    chosen = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
+    rubric = get_rubric(chosen.rubric)
+    scorer = scorer_for(rubric)
+    chat_model = load_model(model)
+    from simulator.scoring import get_embedder
+
+    return Session(
+        chosen,
+        rubric,
+        scorer,
+        chat_model,
+        store=store,
+        seed=seed,
+        trainee=trainee,
+        mode=mode,
+        encode=get_embedder().encode,
+    )
+
+
 def start_session(
     scenario: str | Scenario,
     *,
@@ -41,7 +68,9 @@ def start_session(
     trainee: str = "anonymous",
     mode: Literal["coaching", "assessment"] = "coaching",
 ) -> Session:
-    """A new session for a scenario id (or path, or model), with the real scorer and model.
+    """A new stored session for a scenario id (or path, or model), with the real scorer and model.
+
+    ``store`` is a Store, a database path, or None for the default database.
 
     Raises:
         UnknownNameError: no scenario or rubric by that name.
@@ -49,21 +78,10 @@ def start_session(
         ModelError: the persona model cannot be loaded.
         StoreError: the database cannot be opened.
     """
-    chosen = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
-    rubric = get_rubric(chosen.rubric)
-    scorer = scorer_for(rubric)
-    chat_model = load_model(model)
-    from simulator.scoring import get_embedder
-
     database = store if isinstance(store, Store) else Store(store)
-    return Session(
-        chosen,
-        rubric,
-        scorer,
-        chat_model,
-        store=database,
-        seed=seed,
-        trainee=trainee,
-        mode=mode,
-        encode=get_embedder().encode,
-    )
+    return _build(scenario, model, seed, database, trainee, mode)
+
+
+def preview_session(scenario: Scenario, *, model: str | None = None) -> Session:
+    """A throwaway session that is never stored (for trying a scenario while writing it)."""
+    return _build(scenario, model, None, None, "preview", "coaching")

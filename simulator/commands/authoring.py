@@ -56,8 +56,8 @@ def validate_command(args: argparse.Namespace) -> int:
     from simulator.loading import (
         LoadError,
         available_rubrics,
-        lint_scenario,
         load_file,
+        scenario_problems,
     )
     from simulator.schema import Rubric, Scenario
 
@@ -100,12 +100,7 @@ def validate_command(args: argparse.Namespace) -> int:
         if earlier != file:
             problems.append(f"id {model.id!r} is already used by {earlier}")
         if isinstance(model, Scenario):
-            if model.rubric not in rubrics:
-                available = ", ".join(sorted(rubrics)) or "none"
-                problems.append(
-                    f"rubric: {model.rubric!r} is not a known rubric; available: {available}"
-                )
-            problems.extend(lint_scenario(model))
+            problems.extend(scenario_problems(model, rubrics))
         if problems:
             print(LoadError(file, problems), file=sys.stderr)
             invalid += 1

@@ -13,16 +13,16 @@ from pathlib import Path
 from simulator.loading import (
     LoadError,
     available_rubrics,
-    lint_scenario,
     parse_scenario_text,
     read_text,
     save_user_scenario,
     scenario_catalog,
+    scenario_problems,
 )
 from simulator.models.base import ModelError
 from simulator.paths import SHIPPED_SCENARIOS_DIR
 from simulator.schema import Scenario
-from simulator.session import InputError, Session
+from simulator.session import InputError
 from simulator.ui.cards import CardError, card_to_yaml
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
@@ -103,15 +103,8 @@ def check(text: str | None) -> tuple[Scenario | None, list[str]]:
         scenario = parse_scenario_text(text)
     except LoadError as error:
         return None, str(error).splitlines()
-    problems = []
-    rubrics = available_rubrics()
-    if scenario.rubric not in rubrics:
-        listed = ", ".join(sorted(rubrics)) or "none"
-        problems.append(
-            f"<editor>: rubric: {scenario.rubric!r} is not a known rubric; available: {listed}"
-        )
-    problems.extend(f"<editor>: {message}" for message in lint_scenario(scenario))
-    return scenario, problems
+    problems = scenario_problems(scenario, available_rubrics())
+    return scenario, [f"<editor>: {message}" for message in problems]
 
 
 def _is_shipped(scenario_id: str) -> bool:
@@ -150,23 +143,13 @@ def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | N
     if not test_line or not test_line.strip():
         lines.append("\n_Type a test line to hear how the persona replies._")
         return "\n".join(lines)
-    from simulator.loading import get_rubric
-    from simulator.models import load_model
-    from simulator.runtime import scorer_for
-    from simulator.scoring import get_embedder
+    from simulator.runtime import preview_session
 
     ctx.wait_until_warm()
     try:
-        rubric = get_rubric(scenario.rubric)
-        # store=None: a preview must never appear in anyone's history.
-        session = Session(
-            scenario,
-            rubric,
-            scorer_for(rubric),
-            load_model(ctx.model),
-            store=None,
-            encode=get_embedder().encode,
-        )
+        # Never stored: a preview must not appear in anyone's history.
+        session = preview_session(scenario, model=ctx.model)
+        rubric = session.rubric
         turn = session.respond(test_line)
     except InputError as exc:
         return "\n".join([*lines, f"\n⚠ {as_text(str(exc))}"])
