@@ -1,4 +1,4 @@
-"""The real thing: the embedded SmolLM2 persona, the real scorer and SQLite, whole scripted sessions.
+"""The real thing: the embedded persona model, the real scorer and SQLite, whole sessions.
 
 Slow (about a minute per scenario on 2 cores) and run in CI. Seeds make the transcripts
 repeatable on one machine; the assertions are about behaviour, not exact words.
