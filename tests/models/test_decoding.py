@@ -1,0 +1,118 @@
+"""Our decoding loop against ``model.generate`` on a tiny random Llama (fast, no model file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from simulator.models.decoding import BLOCK, PrefixCache, decode, sample  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Any:
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=97,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=1,
+    )
+    return transformers.LlamaForCausalLM(config).eval()
+
+
+def prompt(length: int, offset: int = 0) -> list[int]:
+    return [(7 * i + offset) % 90 + 5 for i in range(length)]
+
+
+def reference(model: Any, ids: list[int], steps: int) -> list[list[int]]:
+    with torch.inference_mode():
+        out = model.generate(
+            torch.tensor([ids]),
+            attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+            max_new_tokens=steps,
+            min_new_tokens=steps,
+            do_sample=False,
+            pad_token_id=0,
+        )
+    return [row[len(ids) :].tolist() for row in out]
+
+
+def run(model: Any, ids: list[int], **kwargs: Any) -> list[list[int]]:
+    defaults: dict[str, Any] = {
+        "n": 1,
+        "max_new_tokens": 12,
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "seed": 0,
+        "stop_ids": [],
+    }
+    with torch.inference_mode():
+        *_, rows = decode(model, ids, **{**defaults, **kwargs})
+    return [list(r) for r in rows]
+
+
+def test_greedy_matches_generate_across_block_boundaries(tiny: Any) -> None:
+    for length in (3, BLOCK, BLOCK + 1, 3 * BLOCK + 5):
+        ids = prompt(length)
+        assert run(tiny, ids, n=2) == reference(tiny, ids, 12) * 2
+
+
+def test_prefix_cache_reuses_blocks_and_changes_nothing(tiny: Any) -> None:
+    cache = PrefixCache()
+    first = prompt(2 * BLOCK + 9)
+    second = first[: 2 * BLOCK + 3] + prompt(20, offset=3)
+    cold = run(tiny, second, temperature=0.8, top_p=0.9, seed=5, n=3)
+    run(tiny, first, prefix_cache=cache)
+    warm = run(tiny, second, temperature=0.8, top_p=0.9, seed=5, n=3, prefix_cache=cache)
+    assert cache.hits == 1 and cache.reused_tokens == 2 * BLOCK
+    assert warm == cold
+
+
+def test_same_seed_same_rows_and_rows_stop_at_stop_ids(tiny: Any) -> None:
+    ids = prompt(40)
+    first = run(tiny, ids, temperature=1.0, top_p=0.95, seed=3, n=4, max_new_tokens=20)
+    again = run(tiny, ids, temperature=1.0, top_p=0.95, seed=3, n=4, max_new_tokens=20)
+    assert first == again
+    other = run(tiny, ids, temperature=1.0, top_p=0.95, seed=4, n=4, max_new_tokens=20)
+    assert other != first
+    stop = first[0][2]
+    stopped = run(
+        tiny, ids, temperature=1.0, top_p=0.95, seed=3, n=4, max_new_tokens=20, stop_ids=[stop]
+    )
+    for row in stopped:
+        # A row ends at (and keeps) its first stop token, or runs to the limit without one.
+        assert stop not in row[:-1]
+        assert row[-1] == stop or len(row) == 20
+    assert stopped[0] == first[0][:3]
+
+
+def test_nucleus_sampling_never_picks_outside_the_nucleus() -> None:
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    generator = torch.Generator().manual_seed(0)
+    picks = {int(sample(logits, 1.0, 0.7, generator)) for _ in range(200)}
+    assert picks == {0, 1}
+    assert int(sample(logits, 0.0, 0.7, generator)) == 0
+
+
+def test_prefix_cache_keeps_at_most_max_entries_and_drops_subsumed_ones() -> None:
+    cache = PrefixCache(max_entries=2)
+    layer = [(torch.zeros(1, 1, 2 * BLOCK, 1), torch.zeros(1, 1, 2 * BLOCK, 1))]
+    cache.store(list(range(BLOCK)), layer)
+    cache.store(list(range(2 * BLOCK)), layer)
+    assert len(cache._entries) == 1
+    cache.store([5] * BLOCK, layer)
+    cache.store([6] * BLOCK, layer)
+    assert len(cache._entries) == 2
+    length, found = cache.lookup([6] * BLOCK + [1])
+    assert length == BLOCK and found is not None and found[0][0].shape[2] == BLOCK
+    assert cache.lookup([9] * (BLOCK + 1)) == (0, None)
