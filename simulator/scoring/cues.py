@@ -250,8 +250,17 @@ _THANKS = re.compile(r"\b(?:thanks|thank you|bye|goodbye|appreciate)\b", re.IGNO
 _FEELING_RE = re.compile(r"\b" + _FEELINGS + r"\b", re.IGNORECASE)
 
 
+_SPAN_START = re.compile(r"^[^\w\"'\u2018\u201c(]+")
+
+
+def trim_span(span: str) -> str:
+    """A span without leading punctuation or surrounding spaces, so that it starts at a word or a
+    quote (``". What's up?"`` becomes ``"What's up?"``); the result is a substring of ``span``."""
+    return _SPAN_START.sub("", span.strip()).rstrip(" ,;:-")
+
+
 def _clean_span(span: str) -> str:
-    return span.strip(" ,;:-")
+    return trim_span(span)
 
 
 def extract(reply: str, context: str = "") -> CueResult:

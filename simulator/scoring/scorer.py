@@ -4,13 +4,16 @@ How a reply is rated (all offline, on the CPU):
 
 1. Replies that cannot be rated (empty, not text, too long) are marked unscored with the reason.
 2. Observable cues (``cues.py``) give verbatim evidence spans and a feature vector.
-3. Sentence embeddings of the reply are compared with the rubric's exemplars.
+3. The reply is embedded whole (one MiniLM pass) and compared with the rubric's exemplars.
 4. For dimensions that our labelled set covers, a model fitted on that set and on the rubric's
    exemplars (``model.py``) turns embeddings + cues + context features into a probability that
    the behaviour is present and a level. Dimensions the labelled set does not know (a course
    designer's own) are rated from exemplar similarity alone, so any rubric works without code.
 5. Pitfalls are detected from cues and from similarity to the pitfall's examples; each lowers the
    dimensions it names by one level (never below "emerging" while the behaviour is present).
+6. Evidence quotes cue matches and the sentence that shows each behaviour most. In small batches
+   (the app rates one reply at a time) sentences are embedded to find it; large batches (batch
+   evaluation) rank sentences by their cues alone, which costs nothing extra.
 """
 
 from __future__ import annotations
@@ -25,12 +28,7 @@ import numpy as np
 from simulator.schema import Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import feedback
-from simulator.scoring.embeddings import (
-    Embedder,
-    SentenceEmbeddings,
-    encode_by_sentence,
-    get_embedder,
-)
+from simulator.scoring.embeddings import Embedder, get_embedder
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)
@@ -45,6 +43,10 @@ PITFALL_SIMILARITY = 0.72
 """Cosine similarity to a pitfall example above which the pitfall is reported."""
 
 MAX_EVIDENCE = 3
+
+SENTENCE_EVIDENCE_BATCH = 16
+"""Batches up to this many replies embed their sentences to choose evidence; larger ones rank
+sentences by cues only (embedding every sentence would cost about half as much again as scoring)."""
 
 
 def unscored_reason(reply: object) -> str | None:
@@ -273,16 +275,9 @@ class RubricScorer:
         self, texts: list[str], contexts: list[str]
     ) -> tuple[Predictions, list[Any], np.ndarray]:
         """Raw predictions for rateable texts: probabilities and levels before pitfalls."""
-        preds, cue_results, embedded = self._predict(texts, contexts)
-        return preds, cue_results, embedded.replies
-
-    def _predict(
-        self, texts: list[str], contexts: list[str]
-    ) -> tuple[Predictions, list[Any], SentenceEmbeddings]:
         cue_results = [cue_module.extract(t, c) for t, c in zip(texts, contexts, strict=True)]
         features = np.stack([r.features for r in cue_results])
-        embedded = encode_by_sentence(self.embedder, texts, cue_module.sentences)
-        emb = embedded.replies
+        emb = self.embedder.encode(texts)
         n, d = len(texts), len(self.rubric.dimensions)
         probability = np.zeros((n, d))
         level = np.zeros((n, d), dtype=int)
@@ -298,34 +293,41 @@ class RubricScorer:
                 p, lv = self.exemplars.predict(emb, dim.id)
             probability[:, j] = p
             level[:, j] = lv
-        return Predictions(probability, level), cue_results, embedded
+        return Predictions(probability, level), cue_results, emb
 
-    def _best_sentences(
-        self, embedded: SentenceEmbeddings, contexts: list[str]
-    ) -> dict[str, list[str]]:
+    def _best_sentences(self, texts: list[str], contexts: list[str]) -> dict[str, list[str]]:
         """Per dimension, the sentence of each reply that shows the behaviour most."""
-        sentence_cues = np.stack(
-            [
-                cue_module.extract(s, contexts[o]).features
-                for s, o in zip(embedded.sentences, embedded.owner, strict=True)
-            ]
-        )
-        best: dict[str, list[str]] = {}
-        n = embedded.replies.shape[0]
+        split = [cue_module.sentences(t) or [t] for t in texts]
+        best = {dim.id: [parts[0] for parts in split] for dim in self.rubric.dimensions}
+        # Only replies of several sentences need ranking.
+        multi = [i for i, parts in enumerate(split) if len(parts) > 1]
+        if not multi:
+            return best
+        sentences = [s for i in multi for s in split[i]]
+        owner = np.asarray([i for i in multi for _ in split[i]])
+        pairs = zip(sentences, owner, strict=True)
+        sentence_cues = np.stack([cue_module.extract(s, contexts[o]).features for s, o in pairs])
+        vectors = self.embedder.encode(sentences) if len(texts) <= SENTENCE_EVIDENCE_BATCH else None
         for dim in self.rubric.dimensions:
-            if self.model is not None and self.model.covers(dim.id):
-                rank = self.model.ranking(dim.id, embedded.vectors, sentence_cues)
+            fitted = self.model is not None and self.model.covers(dim.id)
+            if fitted and vectors is not None:
+                rank = self.model.ranking(dim.id, vectors, sentence_cues)
+            elif fitted:
+                rank = self.model.cue_ranking(dim.id, sentence_cues)
             elif dim.id in _CUE_WEIGHTS:
                 rank = cue_predict(dim.id, sentence_cues)[0]
+            elif vectors is not None:
+                rank = self.exemplars.similarity_features(vectors, dim.id)[:, 0]
             else:
-                rank = self.exemplars.similarity_features(embedded.vectors, dim.id)[:, 0]
-            top = np.full(n, -np.inf)
-            choice = [""] * n
-            for k, owner in enumerate(embedded.owner):
-                if rank[k] > top[owner]:
-                    top[owner] = rank[k]
-                    choice[owner] = embedded.sentences[k]
-            best[dim.id] = choice
+                # No cheap way to rank: evidence falls back to cue matches or the whole reply.
+                for i in multi:
+                    best[dim.id][i] = ""
+                continue
+            top: dict[int, float] = {}
+            for k, i in enumerate(owner):
+                if rank[k] > top.get(int(i), -np.inf):
+                    top[int(i)] = float(rank[k])
+                    best[dim.id][int(i)] = sentences[k]
         return best
 
     def _pitfalls(
@@ -347,10 +349,9 @@ class RubricScorer:
         return found
 
     def _score_texts(self, texts: list[str], contexts: list[str]) -> list[ReplyScore]:
-        preds, cue_results, embedded = self._predict(texts, contexts)
-        emb = embedded.replies
+        preds, cue_results, emb = self.predict(texts, contexts)
         pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
-        best = self._best_sentences(embedded, contexts)
+        best = self._best_sentences(texts, contexts)
         out: list[ReplyScore] = []
         for i, text in enumerate(texts):
             dims: dict[str, DimensionScore] = {}
@@ -400,18 +401,31 @@ def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context
 def _evidence(text: str, dimension_id: str, result: Any, best_sentence: str) -> list[str]:
     """Verbatim spans supporting a level: cue matches in the sentence that shows the behaviour
     most, then that sentence itself; never invented text."""
-    found = [s for s in result.evidence_for(dimension_id) if s in text]
-    # Keep the widest spans: a keyword inside a quoted clause adds nothing.
-    spans = [s for s in found if not any(s != o and s in o for o in found)]
+    found = [cue_module.trim_span(s) for s in result.evidence_for(dimension_id)]
+    found = [s for s in found if s and s in text]
+    best_sentence = cue_module.trim_span(best_sentence)
     # A lone keyword ("rough") reads better as the sentence it sits in.
-    spans = [best_sentence if len(s.split()) < 3 and s in best_sentence else s for s in spans]
-    spans = list(dict.fromkeys(spans))
+    spans = [best_sentence if len(s.split()) < 3 and s in best_sentence else s for s in found]
     spans.sort(key=lambda span: (span not in best_sentence, text.find(span)))
     if best_sentence and best_sentence in text and not any(s in best_sentence for s in spans):
         spans.insert(0, best_sentence)
+    spans = _distinct(spans)
     if not spans:
         spans = [text.strip()]
     return [s for s in spans if s and s in text][:MAX_EVIDENCE]
+
+
+def _distinct(spans: list[str]) -> list[str]:
+    """Spans without repeats or spans contained in a wider one (ignoring case), in order; a
+    keyword and the clause around it would quote the same words twice."""
+    out: list[str] = []
+    for span in spans:
+        key = span.lower()
+        if any(key in other.lower() for other in spans if other.lower() != key):
+            continue
+        if all(key != kept.lower() for kept in out):
+            out.append(span)
+    return out
 
 
 DEFAULT_RUBRIC_ID = "compassionate-leadership"

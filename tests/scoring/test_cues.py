@@ -26,3 +26,13 @@ def test_task_questions_are_told_apart_from_open_questions() -> None:
     open_q = cues.extract("How have you been finding the new rota?")
     assert "task_question" in task.spans and "open_question" not in task.spans
     assert "open_question" in open_q.spans
+
+
+def test_spans_start_at_a_word_or_a_quote() -> None:
+    reply = 'Okay. What\'s been happening today? You said "never again", and... how did that feel?'
+    for spans in cues.extract(reply).spans.values():
+        for span in spans:
+            assert span in reply
+            assert span[0].isalnum() or span[0] in "\"'", span
+    assert cues.trim_span(". What's been happening today?") == "What's been happening today?"
+    assert cues.trim_span('  "Quoted" words, ') == '"Quoted" words'

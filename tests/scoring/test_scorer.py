@@ -208,3 +208,23 @@ def test_a_rubric_with_an_extra_dimension_gets_scores_without_code(scorer: Rubri
     # the labelled set still drives the known dimensions of the custom rubric
     assert custom.model is not None and custom.model.covers("attending")
     assert not custom.model.covers("gratitude")
+
+
+def test_evidence_starts_at_a_word_and_has_no_nested_duplicates(scorer: RubricScorer) -> None:
+    replies = [
+        "Okay. That sounds exhausting. What's been happening today?",
+        "That sounds exhausting, honestly. I'm sorry. So nobody asked you first?",
+    ]
+    # One small batch (sentences embedded for evidence) and one large one (cue-ranked evidence).
+    small = scorer.score_batch(replies, [SAM, SAM])
+    large = scorer.score_batch(replies * 10, [SAM] * 20)[:2]
+    for result in small + large:
+        for score in result.dimensions.values():
+            for span in score.evidence:
+                assert span in result.text
+                assert span[0].isalnum() or span[0] in "\"'", span
+            lowered = [s.lower() for s in score.evidence]
+            for i, span in enumerate(lowered):
+                assert not any(i != j and span in other for j, other in enumerate(lowered))
+    attending = small[0].dimensions["attending"]
+    assert attending.level and "What's been happening today?" in attending.evidence
