@@ -33,6 +33,11 @@ if [ "$dev" = 1 ]; then pip install -q -e ".[dev]"; else pip install -q -e .; fi
 # Convert it once to a float32 cache and fit the scorer, so the first start is quick.
 .venv/bin/python -m simulator warmup
 
+if [ "$dev" = 1 ]; then
+  # llama.cpp's OpenAI-compatible server, for testing the openai backend against a real server
+  # (compiles llama.cpp the first time: a few minutes; pip caches the wheel afterwards).
+  pip install -q "llama-cpp-python[server]==0.3.36"
+fi
 if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup.sh: installing Debian's chromium for the browser tests" >&2
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
