@@ -7,6 +7,7 @@ safetensors under the cache folder so later starts load in well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -97,10 +98,33 @@ def resolve_source(source: str | Path | None) -> tuple[str, str]:
     return str(target), name
 
 
-class HFModel:
-    """A causal LM run in-process with transformers; thread-safe (one generation at a time)."""
+def _plain_cache(transformers: Any, model: Any) -> bool:
+    """Whether every layer of the model's KV cache is a plain growing one."""
+    from transformers.cache_utils import DynamicCache, DynamicLayer
 
-    def __init__(self, source: str | Path | None = None, threads: int | None = None) -> None:
+    try:
+        cache = DynamicCache(config=model.config)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return False
+    return bool(cache.layers) and all(type(layer) is DynamicLayer for layer in cache.layers)
+
+
+class HFModel:
+    """A causal LM run in-process with transformers; thread-safe (one generation at a time).
+
+    Args:
+        source: a Hugging Face model id, a local folder, a ``.gguf`` file, or None for the
+            embedded model.
+        threads: torch CPU threads (default: torch's choice).
+        fast: use our own decoding loop (``simulator.models.decoding``: prompt run once for all
+            candidates, prompt KV reused across turns, finished candidates leave the batch)
+            instead of ``model.generate``; models whose KV cache is not a plain growing one
+            always use ``generate``.
+    """
+
+    def __init__(
+        self, source: str | Path | None = None, threads: int | None = None, *, fast: bool = True
+    ) -> None:
         torch, transformers = _import_transformers()
         location, self._name = resolve_source(source)
         if threads:
@@ -127,6 +151,14 @@ class HFModel:
         }
         eos = self.tokenizer.eos_token_id
         self._stop_ids = sorted(newline_ids | ({eos} if isinstance(eos, int) else set(eos or [])))
+        # Our decoding loop (prefill once, prefix reuse) needs a plain growing KV cache; models
+        # with sliding-window or recurrent layers use ``generate``.
+        # RAPPORT_HF_FAST=0 goes back to plain ``generate`` (for comparisons; an escape hatch).
+        fast = fast and os.environ.get("RAPPORT_HF_FAST", "1") != "0"
+        self.fast = fast and _plain_cache(transformers, self.model)
+        from simulator.models.decoding import PrefixCache
+
+        self.prefix_cache = PrefixCache()
 
     @property
     def name(self) -> str:
@@ -150,8 +182,31 @@ class HFModel:
             "pad_token_id": self.tokenizer.pad_token_id or self._stop_ids[0],
         }
 
+    def _fast_rows(self, request: GenerationRequest, ids: list[int]) -> Iterator[list[list[int]]]:
+        """Token rows as they grow, from our own decoding loop (see ``decoding.py``)."""
+        from simulator.models.decoding import decode
+
+        with self._lock, self._torch.inference_mode():
+            yield from decode(
+                self.model,
+                ids,
+                n=request.n,
+                max_new_tokens=request.max_new_tokens,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                seed=request.seed,
+                stop_ids=self._stop_ids,
+                prefix_cache=self.prefix_cache,
+            )
+
     def generate(self, request: GenerationRequest) -> list[str]:
         inputs = self._prompt_ids(request)
+        if self.fast:
+            *_, rows = self._fast_rows(request, inputs["input_ids"][0].tolist())
+            return [
+                request.prefill + self.tokenizer.decode(row, skip_special_tokens=True)
+                for row in rows
+            ]
         prompt_length = inputs["input_ids"].shape[1]
         with self._lock, self._torch.inference_mode():
             if request.seed is not None:
@@ -165,9 +220,22 @@ class HFModel:
         ]
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
+        inputs = self._prompt_ids(request)
+        if self.fast:
+            single = dataclasses.replace(request, n=1)
+            shown = request.prefill
+            for rows in self._fast_rows(single, inputs["input_ids"][0].tolist()):
+                text = request.prefill + self.tokenizer.decode(rows[0], skip_special_tokens=True)
+                # Hold back a partial multi-byte character until it is complete.
+                if text != shown and not text.endswith("\ufffd"):
+                    shown = text
+                    yield text
+            return
+        yield from self._stream_generate(request, inputs)
+
+    def _stream_generate(self, request: GenerationRequest, inputs: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        inputs = self._prompt_ids(request)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
 
         def run() -> None:
