@@ -50,8 +50,8 @@ _ROLE_REVERSAL = re.compile(
 # The persona never talks about how it was made.
 _INSTRUCTION_LEAK = re.compile(
     r"\b(system|hidden) (prompt|concern|message)s?\b|\binstructions?\b|\bscenario\b|\bpersona\b"
-    r"|\brole[- ]?play\b|\bin character\b|\bmood\b|\btrust level\b|\bbeat\b|\bprompt\b"
-    r"|\breply as\b|\bgetting across\b|\bshort sentences?\b",
+    r"|\brole[- ]?play\b|\bin character\b|\bmood (state|level)s?\b|\btrust level\b"
+    r"|\bbeat\b|\bprompt\b|\breply as\b|\bgetting across\b|\bshort sentences?\b",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^\s*([A-Z][\w .'-]{0,30}|\w+ \(.*?\)):\s*")

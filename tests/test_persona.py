@@ -178,3 +178,17 @@ def test_a_reveal_starts_the_model_on_more_of_the_line(workload: Scenario) -> No
     assert line is not None
     engine.reply(state, [], "What's going on at home?", line, False, 1, reveal=True)
     assert model.history[-1].prefill == "Honestly? My childminder quit two"
+
+
+def test_every_authored_line_passes_the_character_checks() -> None:
+    from simulator.loading import available_scenarios
+    from simulator.persona import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+
+    for scenario in available_scenarios().values():
+        persona = scenario.persona
+        lines = [persona.opening_line, *(c.reveal_line or "" for c in persona.hidden_concerns)]
+        for state in persona.mood.states.values():
+            lines += state.example_lines + [b for beats in state.beats.values() for b in beats]
+        for line in lines:
+            for pattern in (_ASSISTANT, _ROLE_REVERSAL, _INSTRUCTION_LEAK):
+                assert not pattern.search(line), (scenario.id, line)
