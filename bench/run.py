@@ -128,6 +128,11 @@ def main() -> int:
         log("whole replies through the session")
         play_script(fixture.lines, seed=2, store=store)  # warm-up
         replies = play_script(fixture.lines, seed=3, store=store)
+        log(f"replies: {[round(r, 2) for r in replies]}")
+        log(
+            f"baseline {baseline:.2f} s, ours {ours:.2f} s (cold {ours_cold:.2f} s); one stream: "
+            f"baseline {single_base:.2f} s, ours {single_ours:.2f} s"
+        )
         result: dict[str, Any] = {
             "machine": {"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count()},
             "persona": {
@@ -154,6 +159,7 @@ def main() -> int:
             result["concurrency"]["p95_4_over_p50_1"] = round(
                 result["concurrency"]["4"]["p95_s"] / one, 2
             )
+        log(f"so far: {json.dumps(result)}")
         log("cold start")
         result["cold_start_s"] = round(cold_start(store), 2)
         if not args.skip_scorer:
