@@ -158,7 +158,12 @@ CUES: tuple[Cue, ...] = (
         r"look on the bright side|don'?t be (?:so )?(?:silly|dramatic|sensitive)|"
         r"(?:you're|you are) overreacting|everyone (?:has|goes through|deals with|is)|"
         r"that's (?:just )?(?:life|how it is|the job)|stop (?:worrying|complaining)|"
-        r"it's (?:only|just) (?:one|a)|toughen up|man up|no point (?:in )?(?:crying|worrying))\b"
+        r"it's (?:only|just) (?:one|a)|toughen up|man up|no point (?:in )?(?:crying|worrying)|"
+        r"(?:is ?n[o']t|not) (?:a |that )?big deal|pull yourself together|part of the job|"
+        r"(?:you'll|you will) get used to|(?:crying|worrying|moaning|complaining) (?:won't|"
+        r"doesn't|will not|isn't going to)|won't change anything|make a (?:drama|fuss|scene)|"
+        r"(?:his|her|their) time\b|you can't hide|not just you|everyone's got|"
+        r"get back (?:out )?there|(?:nothing|not something) (?:we|the \w+) can (?:plan|do))\b"
         r"[^.!?]*",
         "dismissing",
     ),
@@ -166,7 +171,9 @@ CUES: tuple[Cue, ...] = (
         "blaming",
         r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your|on you)|your (?:own )?"
         r"fault|why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never)|"
-        r"if you had|you brought (?:this|it)|you need to (?:stop|sort yourself))\b[^.!?]*",
+        r"if you had|if you'd|you brought (?:this|it)|you need to (?:stop|sort yourself)|"
+        r"(?:managed|organised|planned) your (?:time|day|work) better|stop (?:snapping|moaning)|"
+        r"you wouldn't (?:keep|have|be))\b[^.!?]*",
         "blaming",
     ),
     _cue(
