@@ -34,9 +34,17 @@ if [ "$dev" = 1 ]; then pip install -q -e ".[dev]"; else pip install -q -e .; fi
 .venv/bin/python -m simulator warmup
 
 if [ "$dev" = 1 ]; then
-  # llama.cpp's OpenAI-compatible server, for testing the openai backend against a real server
-  # (compiles llama.cpp the first time: a few minutes; pip caches the wheel afterwards).
-  pip install -q "llama-cpp-python[server]==0.3.36"
+  # llama.cpp's OpenAI-compatible server, for testing the openai backend against a real server.
+  # Built for a generic x86-64 CPU: a "native" build can use CPU features a VM reports but does
+  # not enable (seen here: a crash on the first request). Compiled once per machine (minutes)
+  # into our own wheel folder, because pip's cache would hand back a native build.
+  wheels="${XDG_CACHE_HOME:-$HOME/.cache}/rapport/wheels"
+  if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+    echo "setup.sh: compiling llama-cpp-python once (several minutes)" >&2
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" pip wheel -q --no-cache-dir --no-deps -w "$wheels" \
+      "llama-cpp-python==0.3.36"
+  fi
+  pip install -q --find-links "$wheels" "llama-cpp-python[server]==0.3.36"
 fi
 if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup.sh: installing Debian's chromium for the browser tests" >&2
