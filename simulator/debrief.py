@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from simulator.schema import Rubric, Scenario
+from simulator.state import concerns_earned_in
 from simulator.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
 
 TURNING_POINT = 0.05
@@ -75,12 +76,7 @@ def build_debrief(transcript: Transcript, scenario: Scenario, rubric: Rubric) ->
     total = len(scenario.persona.hidden_concerns)
     revealed = len(
         {i for t in turns for i in t.revealed}
-        | set(
-            i
-            for i, c in enumerate(scenario.persona.hidden_concerns)
-            if scenario.persona.mood.rank(c.revealed_at)
-            <= scenario.persona.mood.rank(transcript.start_mood)
-        )
+        | concerns_earned_in(scenario.persona, transcript.start_mood)
     )
     if revealed < total:
         suggestions.append(

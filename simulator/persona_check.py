@@ -13,6 +13,7 @@ from pathlib import Path
 
 from simulator.persona import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
 from simulator.session import Session
+from simulator.state import concerns_earned_in
 
 MAX_WORDS = 60
 
@@ -49,12 +50,7 @@ def reply_problems(session: Session, index: int) -> list[str]:
         if pattern.search(text):
             problems.append(name)
     earned = {i for t in session.turns[: index + 1] for i in t.revealed}
-    earned |= {
-        i
-        for i, c in enumerate(session.scenario.persona.hidden_concerns)
-        if session.scenario.persona.mood.rank(c.revealed_at)
-        <= session.scenario.persona.mood.rank(session.transcript.start_mood)
-    }
+    earned |= concerns_earned_in(session.scenario.persona, session.transcript.start_mood)
     for i, concern in enumerate(session.scenario.persona.hidden_concerns):
         if i not in earned and any(
             re.search(rf"\b{re.escape(k)}", text, re.IGNORECASE) for k in concern.keywords

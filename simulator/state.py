@@ -46,6 +46,16 @@ def is_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
 
+def concerns_earned_in(persona: Persona, mood: str) -> set[int]:
+    """Indices of hidden concerns whose ``revealed_at`` mood is at or below ``mood``."""
+    rank = persona.mood.rank(mood)
+    return {
+        index
+        for index, concern in enumerate(persona.hidden_concerns)
+        if rank >= persona.mood.rank(concern.revealed_at)
+    }
+
+
 @dataclass
 class PersonaState:
     """Trust (0-1), the mood it implies, and indices of hidden concerns already earned."""
@@ -73,12 +83,7 @@ class PersonaState:
 
     def earned_concerns(self) -> set[int]:
         """Concerns whose ``revealed_at`` mood has been reached (once earned, they stay earned)."""
-        rank = self.persona.mood.rank(self.mood)
-        return self.revealed | {
-            index
-            for index, concern in enumerate(self.persona.hidden_concerns)
-            if rank >= self.persona.mood.rank(concern.revealed_at)
-        }
+        return self.revealed | concerns_earned_in(self.persona, self.mood)
 
 
 def classify_move(score: ReplyScore, injection: bool = False) -> Move:
