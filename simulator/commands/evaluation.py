@@ -25,6 +25,7 @@ def register(subparsers: Any) -> None:
     agreement.add_argument("file", metavar="FILE.csv", help="labelled CSV")
     agreement.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric id or YAML path")
     agreement.add_argument("--json", action="store_true", help="print only a JSON summary")
+    _add_judge(agreement)
     agreement.set_defaults(handler=agreement_command)
 
     evaluate = subparsers.add_parser(
@@ -39,7 +40,29 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("transcripts", metavar="TRANSCRIPTS", help=".jsonl or .csv file")
     evaluate.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric id or YAML path")
     evaluate.add_argument("--out", required=True, metavar="DIR", help="folder for the reports")
+    _add_judge(evaluate)
     evaluate.set_defaults(handler=evaluate_command)
+
+
+def _add_judge(parser: Any) -> None:
+    parser.add_argument(
+        "--judge",
+        metavar="MODEL_SPEC",
+        help=(
+            "rate with a chat model as judge instead of the built-in scorer, e.g. "
+            "openai:<model> or hf:<model>; needs a capable model (see docs/deployment.md)"
+        ),
+    )
+
+
+def _scorer(args: argparse.Namespace, rubric: Any) -> Any:
+    """The LLM judge when ``--judge`` names a model, else None (the harness builds the scorer)."""
+    if not args.judge:
+        return None
+    from simulator.models import load_model
+    from simulator.scoring.judge import LLMJudgeScorer
+
+    return LLMJudgeScorer(rubric, load_model(args.judge))
 
 
 def _rubric(name: str) -> Any:
@@ -65,9 +88,16 @@ def _progress_bar(total_hint: str) -> Any:
 def _user_errors() -> tuple[type[BaseException], ...]:
     from simulator.evaluation.agreement import AgreementError
     from simulator.evaluation.batch import EvaluationError
+    from simulator.models.base import ModelError
     from simulator.scoring.embeddings import EmbedderError
 
-    errors: list[type[BaseException]] = [AgreementError, EvaluationError, EmbedderError, OSError]
+    errors: list[type[BaseException]] = [
+        AgreementError,
+        EvaluationError,
+        EmbedderError,
+        ModelError,
+        OSError,
+    ]
     try:
         from simulator.loading import LoadError, UnknownNameError
 
@@ -88,9 +118,12 @@ def agreement_command(args: argparse.Namespace) -> int:
 
     try:
         rubric = _rubric(args.rubric)
-        progress = _progress_bar("scoring")
-        report = run_agreement(args.file, rubric, progress=progress)
-        progress.close()
+        scorer = _scorer(args, rubric)
+        progress = _progress_bar("judging" if scorer else "scoring")
+        try:
+            report = run_agreement(args.file, rubric, scorer, progress=progress)
+        finally:
+            progress.close()
     except _user_errors() as exc:
         print(f"rapport agreement: {exc}", file=sys.stderr)
         return 2
@@ -98,10 +131,21 @@ def agreement_command(args: argparse.Namespace) -> int:
         print(f"skipped line {bad.line}: {bad.reason}", file=sys.stderr)
     if report.bad_rows:
         print(f"{len(report.bad_rows)} bad rows skipped", file=sys.stderr)
+    for row in report.unscored:
+        print(f"unscored line {row.line}: {row.reason}", file=sys.stderr)
+    if report.unscored:
+        print(
+            f"{len(report.unscored)} of {report.n} replies unscored (left out of every dimension)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(report.summary_json()))
         return 0
-    print(f"{report.n} rows scored with {report.rubric_id} v{report.rubric_version}")
+    judged = f" (LLM judge {args.judge})" if args.judge else ""
+    print(
+        f"{report.n} rows, {report.n - len(report.unscored)} scored, {len(report.unscored)} "
+        f"unscored, with {report.rubric_id} v{report.rubric_version}{judged}"
+    )
     header = f"{'dimension':<16}{'n':>6}{'pos':>6}  {'AUROC [95% CI]':<24}{'F1':>6}  baseline"
     print(header)
     for dim, m in report.dimensions.items():
@@ -128,9 +172,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     try:
         rubric = _rubric(args.rubric)
-        progress = _progress_bar("scoring")
-        result = evaluate_file(args.transcripts, rubric, args.out, progress=progress)
-        progress.close()
+        scorer = _scorer(args, rubric)
+        progress = _progress_bar("judging" if scorer else "scoring")
+        try:
+            result = evaluate_file(args.transcripts, rubric, args.out, progress, scorer)
+        finally:
+            progress.close()
     except _user_errors() as exc:
         print(f"rapport evaluate: {exc}", file=sys.stderr)
         return 2

@@ -67,6 +67,8 @@ class DimensionAgreement(BaseModel):
     ordinal: bool = False
     kappa: float | None = None
     spearman: float | None = None
+    unscored: int = 0
+    """Labelled rows whose reply the scorer left unscored (not counted in ``n``)."""
     reason: str | None = None
 
 
@@ -86,6 +88,11 @@ class AgreementReport(BaseModel):
     dimensions: dict[str, DimensionAgreement]
     mean_auroc: float | None
     bad_rows: list[BadRow] = Field(default_factory=list)
+    unscored: list[BadRow] = Field(
+        default_factory=list,
+        description="Rows read but left unscored by the scorer, with its reason; they are left "
+        "out of every dimension, as a reply without a rating cannot be compared.",
+    )
 
     def summary_json(self) -> dict[str, Any]:
         """The machine-readable summary printed by ``rapport agreement --json``."""
@@ -103,6 +110,7 @@ class _Labelled:
     groups: list[str]
     labels: dict[str, list[int | None]]
     bad: list[BadRow]
+    lines: list[int]
 
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -185,7 +193,7 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
                 f"{path} has no label column for any dimension of rubric {rubric.id!r}; "
                 f"add one of: {', '.join(rubric.dimension_ids)} (any case)"
             )
-        out = _Labelled([], [], [], {d: [] for d in columns}, [])
+        out = _Labelled([], [], [], {d: [] for d in columns}, [], [])
         for record in reader:
             line = reader.line_num
             text = (record.get(header["text"]) or "").strip()
@@ -207,6 +215,7 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
                 out.bad.append(BadRow(line=line, reason="; ".join(problems)))
                 continue
             out.texts.append(text)
+            out.lines.append(line)
             context_col = header.get("context")
             out.contexts.append((record.get(context_col) or "") if context_col else "")
             group_col = header.get("conv_id")
@@ -252,7 +261,8 @@ def run_agreement(
         raise AgreementError(f"{path} has no usable rows ({len(data.bad)} bad rows)")
     scorer = scorer or RubricScorer(rubric)
     scores = []
-    batch = 256
+    # Slow scorers (the LLM judge) ask for small batches so progress keeps moving.
+    batch = int(getattr(scorer, "batch_size", 256))
     for start in range(0, len(data.texts), batch):
         scores.extend(
             scorer.score_batch(
@@ -272,6 +282,11 @@ def run_agreement(
         dimensions=dims,
         mean_auroc=round(float(np.mean(measured)), 4) if measured else None,
         bad_rows=data.bad,
+        unscored=[
+            BadRow(line=line, reason=score.unscored_reason or "")
+            for line, score in zip(data.lines, scores, strict=True)
+            if not score.scored
+        ],
     )
 
 
@@ -291,7 +306,11 @@ def _measure(
     levels = np.array([raw_labels[i] for i in keep], dtype=int)
     present = levels >= 1
     positives = int(present.sum())
-    result = DimensionAgreement(n=len(keep), positives=positives)
+    labelled = sum(y is not None for y in raw_labels)
+    result = DimensionAgreement(n=len(keep), positives=positives, unscored=labelled - len(keep))
+    if len(keep) == 0 and labelled:
+        result.reason = "no labelled reply was scored; AUROC is undefined"
+        return result
     if len(keep) == 0 or positives in (0, len(keep)):
         result.reason = "labels are all one class; AUROC is undefined"
         return result

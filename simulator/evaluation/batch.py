@@ -171,8 +171,10 @@ def evaluate_file(
         raise EvaluationError(f"{path} holds no learner replies ({len(bad)} malformed lines)")
     scorer = scorer or RubricScorer(rubric)
     scores: list[ReplyScore] = []
-    for start in range(0, len(records), BATCH):
-        chunk = records[start : start + BATCH]
+    # Slow scorers (the LLM judge) ask for small batches so progress keeps moving.
+    batch = int(getattr(scorer, "batch_size", BATCH))
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
         scores.extend(scorer.score_batch([r.text for r in chunk], [r.context for r in chunk]))
         if progress is not None:
             progress(len(scores), len(records))

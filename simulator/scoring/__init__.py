@@ -13,11 +13,13 @@ from simulator.scoring.types import DimensionScore, ReplyScore, Scorer
 
 if TYPE_CHECKING:
     from simulator.scoring.embeddings import Embedder, get_embedder
+    from simulator.scoring.judge import LLMJudgeScorer
     from simulator.scoring.scorer import RubricScorer, default_scorer
 
 __all__ = [
     "DimensionScore",
     "Embedder",
+    "LLMJudgeScorer",
     "ReplyScore",
     "RubricScorer",
     "Scorer",
@@ -28,6 +30,7 @@ __all__ = [
 _LAZY = {
     "Embedder": "simulator.scoring.embeddings",
     "get_embedder": "simulator.scoring.embeddings",
+    "LLMJudgeScorer": "simulator.scoring.judge",
     "RubricScorer": "simulator.scoring.scorer",
     "default_scorer": "simulator.scoring.scorer",
 }
