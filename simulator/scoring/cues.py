@@ -111,17 +111,41 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "affirmation",
-        r"\b(?:you(?:'re| are) (?:doing|not alone|not a failure|clearly|obviously|so|very|really) |"
+        r"\b(?:you(?:'re| are) (?:doing|not alone|not a failure|clearly|obviously) |"
+        r"you(?:'re| are) (?:so |very |really )?(?:strong|brave|capable|resilient|kind|caring|"
+        r"smart|good|amazing) |"
         r"you(?:'ve| have) (?:done|been|worked|handled|shown)|i believe (?:in )?you|proud of you|"
         r"(?:good|great|brave|strong) (?:of you|that you|thing)|thank you for (?:telling|sharing|"
         r"being)|i(?:'m| am) glad you|i appreciate|you (?:will|'ll|can) (?:do|get|make|find|"
         r"be)\b)[^.!?]*",
         "empathising",
     ),
+    _cue(
+        # A reflection that names a feeling ("sounds like you're exhausted") shows empathy more
+        # than it restates the situation; a stem without a feeling word is a restatement.
+        "feeling_reflection",
+        r"\b(?:(?:it |that )?(?:sounds|seems|looks)(?: like| as if)?|you (?:sound|seem|must (?:be|"
+        r"have been|feel))|you(?:'re| are) (?:feeling|probably|clearly|so|really)|you feel)"
+        r"\s+(?:[\w']+\s+){0,4}?" + _FEELINGS + r"\b[^.!?]*",
+        "empathising",
+    ),
+    _cue(
+        "reassurance",
+        r"\b(?:you(?:'ll| will) (?:be (?:ok|okay|fine|alright)|get through|make it|figure)|"
+        r"i(?:'m| am) sure (?:you|it|things|they)|(?:it|things|everything)(?:'ll| will) (?:be|get|"
+        r"work) (?:ok|okay|fine|alright|better|out)|(?:you're|you are) not alone|we(?:'re| are) "
+        r"all in this|hang in there|stay strong|you can do (?:it|this)|i hope (?:you|things|it|"
+        r"everything)|good luck|best wishes|take care|you deserve|don'?t be (?:too |so )?hard on "
+        r"yourself)\b[^.!?]*",
+        "empathising",
+    ),
     # helping: offers, suggestions, information
     _cue(
         "offer",
-        r"\b(?:i(?:'ll| will| can| could)|let me|i(?:'m| am) going to|we (?:can|could|'ll|will)|"
+        # "I can understand" / "I could imagine" are sympathy, not an offer of help.
+        r"\b(?:i(?:'ll| will| can| could)(?! (?:only |totally |definitely |really |not |also )?"
+        r"(?:understand|imagine|see|tell|relate|hear|feel|sense|empathi[sz]e|picture|believe))|"
+        r"let me|i(?:'m| am) going to|we (?:can|could|'ll|will)|"
         r"let's|shall i|shall we|would it help|can i (?:help|take|do|get|sort|cover|move|ask)|"
         r"how can i (?:help|support)|what (?:would|could|can) (?:help|make|i do)|"
         r"what do you need)\b[^.!?]*",
@@ -133,7 +157,9 @@ CUES: tuple[Cue, ...] = (
         r"(?:have|did) you (?:tried|thought about|considered|looked into|spoken|talked)|"
         r"try(?:ing)? (?:to )?|(?:i(?:'d| would)) (?:suggest|recommend)|my advice|"
         r"it (?:might|may|could|can) (?:help|be worth)|how about|what about|why not|"
-        r"(?:reach|speak|talk) (?:out )?to|consider)\b[^.!?]*",
+        r"(?:reach|speak|talk) (?:out )?to|consider|if i were you|"
+        r"what (?:helped|worked) (?:for )?me|"
+        r"i would (?:try|talk|tell|start|go|look|write|speak|reach))\b[^.!?]*",
         "helping",
     ),
     _cue(
@@ -149,6 +175,15 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:cover|rota|time off|leave|deadline|extension|workload|shift|overtime|budget|"
         r"training|swap|reassign|take (?:over|on)|hand over|flexible|day off|break)\b",
         "helping",
+    ),
+    # small talk: greetings, thanks and goodbyes show none of the behaviours on their own
+    _cue(
+        "pleasantry",
+        r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening|night)|bye|goodbye|"
+        r"you(?:'re| are) (?:very |so |most )?welcome|your welcome|no problem|my pleasure|"
+        r"have a (?:good|great|nice|lovely|wonderful) (?:day|night|evening|weekend)|"
+        r"nice (?:to|talking)|thanks? (?:you )?for (?:chatting|talking))\b[^.!?]*",
+        "small-talk",
     ),
     # pitfalls
     _cue(

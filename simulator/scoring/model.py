@@ -1,10 +1,13 @@
-"""The fitted part of the scorer: logistic regressions on embeddings + cues, learnt from our data.
+"""The fitted part of the scorer: regressions on embeddings, cues and words, learnt from our data.
 
 Training data is only what we write and own: ``data/labelled-replies.csv`` (leader and supporter
 replies with a level 0-3 per behaviour) and the rubric's own exemplars. For every rubric
-dimension that has a column in the labelled set, three cumulative logistic regressions are fitted
-on [reply embedding, cue features]: P(level >= 1) is the reported probability that the behaviour
-is present, and P(level >= 2), P(level >= 3) give the level. Replies are embedded whole: on our set
+dimension that has a column in the labelled set, three cumulative models are fitted, each the sum
+of three logistic regressions on one view of the reply (its sentence embedding, its cue features,
+and its word uni- and bigrams): P(level >= 1) is the reported probability that the behaviour
+is present, and P(level >= 2), P(level >= 3) give the level. The word view catches phrasings
+that the embedding blurs and no hand-written cue names (measured on the development set: +0.004
+mean AUROC over embedding + cues). Replies are embedded whole: on our set
 and on the development set this rates as well as pooling sentence vectors, at about two thirds of
 the cost (sentence vectors are only computed to pick evidence). Embeddings of the training texts are
 cached on disk, keyed by a hash of the data, the rubric and the embedding model, so start-up
@@ -104,9 +107,26 @@ def _training_set(rubric: Rubric, rows: list[LabelledRow]) -> tuple[list[str], l
     return texts, contexts, targets
 
 
-def features(emb: np.ndarray, cue_features: np.ndarray) -> np.ndarray:
-    """The model's input: embedding and cue features side by side."""
-    return np.hstack([emb, cue_features]).astype(np.float32)
+LEXICAL_C = 1.0
+"""Inverse regularisation of the word view (sparse features need far less shrinkage)."""
+
+
+@dataclass
+class Views:
+    """The three views of a batch of replies that the regressions read.
+
+    ``emb`` is None when the replies were not embedded (ranking sentences in large batches):
+    the embedding part is then left out of the sum.
+    """
+
+    emb: np.ndarray | None
+    cues: np.ndarray
+    words: Any  # scipy sparse matrix, one row per reply
+
+    def rows(self, index: Any) -> Views:
+        """The same views for a subset of the replies."""
+        emb = None if self.emb is None else self.emb[index]
+        return Views(emb, self.cues[index], self.words[index])
 
 
 class _Linear:
@@ -125,21 +145,39 @@ class _Linear:
         return np.asarray(((x - self.mean) / self.scale) @ self.coef + self.intercept)
 
 
-class _Stack:
-    """Two regressions, one on the embedding and one on the cues, whose logits are added.
+class _Sparse:
+    """A logistic regression on sparse tf-idf rows (no standardising: it would densify them)."""
 
-    Fitting the two views separately lets each have its own regularisation path: with a few
+    def __init__(self, x: Any, y: np.ndarray, c: float) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+        self.coef = model.coef_[0].astype(np.float64)
+        self.intercept = float(model.intercept_[0])
+
+    def logit(self, x: Any) -> np.ndarray:
+        return np.asarray(x @ self.coef + self.intercept).ravel()
+
+
+class _Stack:
+    """One regression per view, whose logits are added.
+
+    Fitting the views separately lets each have its own regularisation path: with a few
     hundred rows, one joint model lets 384 embedding weights drown the few cue weights.
     """
 
-    def __init__(self, emb: np.ndarray, cue: np.ndarray, y: np.ndarray, c: float) -> None:
-        self.parts = (_Linear(emb, y, c), _Linear(cue, y, c))
+    def __init__(self, views: Views, y: np.ndarray, c: float) -> None:
+        assert views.emb is not None
+        self.emb = _Linear(views.emb, y, c)
+        self.cues = _Linear(views.cues, y, c)
+        self.words = _Sparse(views.words, y, LEXICAL_C)
 
-    def logit(self, emb: np.ndarray, cue: np.ndarray) -> np.ndarray:
-        return self.parts[0].logit(emb) + self.parts[1].logit(cue)
+    def logit(self, views: Views) -> np.ndarray:
+        total = self.cues.logit(views.cues) + self.words.logit(views.words)
+        return total if views.emb is None else total + self.emb.logit(views.emb)
 
 
-def _out_of_fold(emb: np.ndarray, cue: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
+def _out_of_fold(views: Views, y: np.ndarray, c: float) -> np.ndarray:
     """Stacked logits for every row from models that did not see it (for calibration)."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -147,8 +185,8 @@ def _out_of_fold(emb: np.ndarray, cue: np.ndarray, y: np.ndarray, c: float) -> n
     folds = min(FOLDS, int(np.bincount(y).min()))
     if folds < 2:
         return out
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(emb, y):
-        out[test] = _Stack(emb[train], cue[train], y[train], c).logit(emb[test], cue[test])
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(views.cues, y):
+        out[test] = _Stack(views.rows(train), y[train], c).logit(views.rows(test))
     return out
 
 
@@ -158,64 +196,68 @@ class FittedModel:
     def __init__(self) -> None:
         self.models: dict[str, list[_Stack | float]] = {}
         self.calibration: dict[str, tuple[float, float]] = {}
+        self.vectoriser: Any = None
 
     def covers(self, dimension_id: str) -> bool:
         """Whether the labelled set had a column for this dimension."""
         return dimension_id in self.models
 
+    def views(self, texts: list[str], emb: np.ndarray | None, cues: np.ndarray) -> Views:
+        """The model's inputs for a batch: embeddings (or None), cue features and word counts."""
+        return Views(emb, cues, self.vectoriser.transform(texts))
+
     def fit(
         self,
+        texts: list[str],
         emb: np.ndarray,
         cue: np.ndarray,
         targets: dict[str, tuple[list[int], list[int]]],
     ) -> FittedModel:
         """Fit every regression and the calibration (about a second for a few hundred rows)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        # Word uni- and bigrams seen at least twice: enough to learn "right?" or "if i were you"
+        # without memorising single rows.
+        self.vectoriser = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        self.vectoriser.fit(texts)
+        every = self.views(texts, emb, cue)
         for dim_id, (idx, levels) in targets.items():
             y = np.asarray(levels)
-            e, c = emb[idx], cue[idx]
+            views = every.rows(idx)
             fitted: list[_Stack | float] = []
             for k in (1, 2, 3):
                 yk = (y >= k).astype(int)
                 if yk.min() == yk.max():
                     fitted.append(float(yk[0]))  # constant: every example on one side
                     continue
-                fitted.append(_Stack(e, c, yk, REGULARISATION_C))
+                fitted.append(_Stack(views, yk, REGULARISATION_C))
             self.models[dim_id] = fitted
             y1 = (y >= 1).astype(int)
             if y1.min() != y1.max():
                 # Platt scaling on out-of-fold logits: the summed logits are over-confident.
-                oof = _out_of_fold(e, c, y1, REGULARISATION_C).reshape(-1, 1)
+                oof = _out_of_fold(views, y1, REGULARISATION_C).reshape(-1, 1)
                 platt = LogisticRegression(C=1.0).fit(oof, y1)
                 self.calibration[dim_id] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
         return self
 
-    def ranking(self, dimension_id: str, emb: np.ndarray, cue_features: np.ndarray) -> np.ndarray:
-        """Uncalibrated presence logits (used to pick the evidence sentence)."""
+    def ranking(self, dimension_id: str, views: Views) -> np.ndarray:
+        """Uncalibrated presence logits, used to pick the evidence sentence; without embeddings
+        (``views.emb`` None) from cues and words alone, which costs no extra embedding."""
         model = self.models[dimension_id][0]
         if isinstance(model, float):
-            return np.full(emb.shape[0], model)
-        return model.logit(emb, cue_features)
+            return np.full(views.cues.shape[0], model)
+        return model.logit(views)
 
-    def cue_ranking(self, dimension_id: str, cue_features: np.ndarray) -> np.ndarray:
-        """Presence logits from the cue half of the model alone (ranks sentences without
-        embedding them)."""
-        model = self.models[dimension_id][0]
-        if isinstance(model, float):
-            return np.full(cue_features.shape[0], model)
-        return model.parts[1].logit(cue_features)
-
-    def predict(
-        self, dimension_id: str, emb: np.ndarray, cue_features: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, dimension_id: str, views: Views) -> tuple[np.ndarray, np.ndarray]:
         """Probability of presence and level (0-3) for one dimension."""
+        n = views.cues.shape[0]
         logits = []
         for model in self.models[dimension_id]:
             if isinstance(model, float):
-                logits.append(np.full(emb.shape[0], 50.0 if model else -50.0))
+                logits.append(np.full(n, 50.0 if model else -50.0))
             else:
-                logits.append(model.logit(emb, cue_features))
+                logits.append(model.logit(views))
         slope, intercept = self.calibration.get(dimension_id, (1.0, 0.0))
         p1 = 1.0 / (1.0 + np.exp(-(slope * logits[0] + intercept)))
         # Cumulative levels cannot skip: level >= 2 only counts when level >= 1 does.
@@ -283,4 +325,4 @@ def load_or_fit(rubric: Rubric, embedder: Embedder, exemplars: Any = None) -> Fi
     emb = _cached_embeddings(texts, key, embedder)
     pairs = zip(texts, contexts, strict=True)
     cue_x = np.stack([cue_module.extract(t, c).features for t, c in pairs])
-    return FittedModel().fit(emb, cue_x, targets)
+    return FittedModel().fit(texts, emb, cue_x, targets)

@@ -281,9 +281,10 @@ class RubricScorer:
         n, d = len(texts), len(self.rubric.dimensions)
         probability = np.zeros((n, d))
         level = np.zeros((n, d), dtype=int)
+        views = self.model.views(texts, emb, features) if self.model is not None else None
         for j, dim in enumerate(self.rubric.dimensions):
             if self.model is not None and self.model.covers(dim.id):
-                p, lv = self.model.predict(dim.id, emb, features)
+                p, lv = self.model.predict(dim.id, views)
             elif dim.id in _CUE_WEIGHTS:
                 p_cue, _ = cue_predict(dim.id, features)
                 p_ex, _ = self.exemplars.predict(emb, dim.id)
@@ -308,12 +309,12 @@ class RubricScorer:
         pairs = zip(sentences, owner, strict=True)
         sentence_cues = np.stack([cue_module.extract(s, contexts[o]).features for s, o in pairs])
         vectors = self.embedder.encode(sentences) if len(texts) <= SENTENCE_EVIDENCE_BATCH else None
+        views = (
+            self.model.views(sentences, vectors, sentence_cues) if self.model is not None else None
+        )
         for dim in self.rubric.dimensions:
-            fitted = self.model is not None and self.model.covers(dim.id)
-            if fitted and vectors is not None:
-                rank = self.model.ranking(dim.id, vectors, sentence_cues)
-            elif fitted:
-                rank = self.model.cue_ranking(dim.id, sentence_cues)
+            if self.model is not None and self.model.covers(dim.id):
+                rank = self.model.ranking(dim.id, views)
             elif dim.id in _CUE_WEIGHTS:
                 rank = cue_predict(dim.id, sentence_cues)[0]
             elif vectors is not None:

@@ -36,3 +36,33 @@ def test_spans_start_at_a_word_or_a_quote() -> None:
             assert span[0].isalnum() or span[0] in "\"'", span
     assert cues.trim_span(". What's been happening today?") == "What's been happening today?"
     assert cues.trim_span('  "Quoted" words, ') == '"Quoted" words'
+
+
+def test_i_can_understand_is_sympathy_not_an_offer_of_help() -> None:
+    for reply in ("I can understand why you're upset.", "I could only imagine how that felt."):
+        assert "offer" not in cues.extract(reply).spans, reply
+    assert cues.extract("I can take two of your patients.").spans["offer"] == [
+        "I can take two of your patients"
+    ]
+
+
+def test_a_reflection_that_names_a_feeling_is_told_apart_from_a_restatement() -> None:
+    feeling = cues.extract("It sounds like you're really exhausted by all this.")
+    content = cues.extract("So the rota changed twice this week?")
+    assert "feeling_reflection" in feeling.spans
+    assert "feeling_reflection" not in content.spans
+    assert "reflection_stem" in content.spans
+    assert "affirmation" not in feeling.spans  # "you're really exhausted" is not praise
+
+
+def test_reassurance_advice_from_experience_and_pleasantries() -> None:
+    reassured = cues.extract("I'm sure things will get better. You're not alone in this.")
+    assert set(reassured.evidence_for("empathising")) >= {
+        "I'm sure things will get better",
+        "You're not alone in this",
+    }
+    advice = cues.extract("If I were you I would talk to her first.")
+    assert advice.evidence_for("helping") == ["If I were you I would talk to her first"]
+    bye = cues.extract("You're welcome, have a good night!")
+    assert "pleasantry" in bye.spans
+    assert not any(bye.evidence_for(d) for d in ("attending", "empathising", "helping"))
