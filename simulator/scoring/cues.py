@@ -88,7 +88,18 @@ CUES: tuple[Cue, ...] = (
         "check",
         r"\b(?:is that right|have i got that right|did i get that right|is that it|"
         r"am i right|is that what you mean|is that correct|do i have that right|"
-        r"is that fair|right\?)",
+        r"is that fair|right\?|correct me if|"
+        r"if i (?:heard|understood|understand|am hearing|'m hearing) (?:you |that |this |it )?"
+        r"(?:correctly|right)|(?:hope|hoping) i (?:understood|got|heard) (?:that|it|you|this)|"
+        r"let me (?:see if|make sure|check) i)",
+        "understanding",
+    ),
+    _cue(
+        # A statement asked as a question ("You think the move made it worse?") checks what was
+        # heard; a question that opens with a wh-word or an auxiliary asks for something new.
+        "declarative_check",
+        r"(?:^|[.!?]\s+)(?:so |and |oh,? |ok(?:ay)?,? )?(?:you|your|it's|that's|they|he|she)\b"
+        r"[^.!?]*\?",
         "understanding",
     ),
     _cue(
@@ -116,8 +127,11 @@ CUES: tuple[Cue, ...] = (
         r"smart|good|amazing) |"
         r"you(?:'ve| have) (?:done|been|worked|handled|shown)|i believe (?:in )?you|proud of you|"
         r"(?:good|great|brave|strong) (?:of you|that you|thing)|thank you for (?:telling|sharing|"
-        r"being)|i(?:'m| am) glad you|i appreciate|you (?:will|'ll|can) (?:do|get|make|find|"
-        r"be)\b)[^.!?]*",
+        r"being|trusting)|i(?:'m| am) glad you|i appreciate|you (?:will|'ll|can) (?:do|get|make|"
+        r"find|be)\b|(?:shows|means) (?:that )?you|i wish you|i have faith|where you(?:'re| are) "
+        r"coming from|(?:that's|that is|sounds like|what) (?:a |such a )?(?:good|great|wise|smart|"
+        r"healthy|positive) (?:idea|plan|step|start|choice|decision|impulse|habit|attitude|"
+        r"thing|way))[^.!?]*",
         "empathising",
     ),
     _cue(

@@ -66,3 +66,12 @@ def test_reassurance_advice_from_experience_and_pleasantries() -> None:
     bye = cues.extract("You're welcome, have a good night!")
     assert "pleasantry" in bye.spans
     assert not any(bye.evidence_for(d) for d in ("attending", "empathising", "helping"))
+
+
+def test_a_statement_asked_back_is_a_check_of_understanding() -> None:
+    checked = cues.extract("You think the move made it worse? Correct me if I'm wrong.")
+    assert set(checked.evidence_for("understanding")) >= {
+        "You think the move made it worse?",
+        "Correct me if",
+    }
+    assert "declarative_check" not in cues.extract("What made it worse?").spans
