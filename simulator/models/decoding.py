@@ -80,19 +80,32 @@ def _common_blocks(key: Sequence[int], ids: Sequence[int]) -> int:
     return (length // BLOCK) * BLOCK
 
 
+NUCLEUS_SHORTLIST = 64
+"""Nucleus sampling looks for the nucleus among this many most likely tokens first."""
+
+
 def sample(logits: Any, temperature: float, top_p: float, generator: Any) -> Any:
-    """One token per row: greedy at temperature 0, else temperature + nucleus sampling."""
+    """One token per row: greedy at temperature 0, else temperature + nucleus sampling.
+
+    The nucleus is almost always a handful of tokens, so it is looked for in a short list of
+    the most likely ones (``topk``) rather than by sorting the whole vocabulary; when the short
+    list does not reach ``top_p`` for some row, the whole vocabulary is sorted. Either way the
+    kept tokens and their probabilities are exactly the nucleus.
+    """
     import torch
 
     if temperature <= 0:
         return logits.argmax(dim=-1)
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     if 0 < top_p < 1:
-        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        shortlist = min(NUCLEUS_SHORTLIST, probs.shape[-1])
+        top_probs, order = probs.topk(shortlist, dim=-1)
+        if not bool((top_probs.sum(dim=-1) >= top_p).all()):
+            top_probs, order = probs.sort(dim=-1, descending=True)
         # Keep the smallest set of tokens whose mass reaches top_p (always the most likely).
-        drop = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
-        sorted_probs = sorted_probs.masked_fill(drop, 0.0)
-        picked = torch.multinomial(sorted_probs, 1, generator=generator)
+        drop = top_probs.cumsum(dim=-1) - top_probs > top_p
+        top_probs = top_probs.masked_fill(drop, 0.0)
+        picked = torch.multinomial(top_probs, 1, generator=generator)
         return order.gather(-1, picked).squeeze(-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 

@@ -116,3 +116,12 @@ def test_prefix_cache_keeps_at_most_max_entries_and_drops_subsumed_ones() -> Non
     length, found = cache.lookup([6] * BLOCK + [1])
     assert length == BLOCK and found is not None and found[0][0].shape[2] == BLOCK
     assert cache.lookup([9] * (BLOCK + 1)) == (0, None)
+
+
+def test_nucleus_wider_than_the_shortlist_falls_back_to_the_whole_vocabulary() -> None:
+    # 200 equally likely tokens: the 64-token shortlist holds 32% of the mass, so the nucleus
+    # (top_p 0.9: 180 tokens) must come from sorting the whole vocabulary.
+    logits = torch.zeros(2, 200)
+    generator = torch.Generator().manual_seed(0)
+    picks = {int(t) for _ in range(300) for t in sample(logits, 1.0, 0.9, generator)}
+    assert len(picks) > 100
