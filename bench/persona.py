@@ -72,12 +72,22 @@ class Recorder:
 
 @dataclass
 class PersonaFixture:
-    """The embedded model and the persona requests of turns 3 and 4 of a scripted session."""
+    """The embedded model and the persona requests of turns 3 and 4 of a scripted session.
+
+    ``model`` is the app's model (its default weights dtype); ``baseline_model`` the same model
+    loaded in float32 for the plain ``generate`` baseline (the same object when the app's model
+    is float32 already).
+    """
 
     model: Any
     request: GenerationRequest
     previous: GenerationRequest
     lines: list[str]
+    baseline_model: Any = None
+
+    def __post_init__(self) -> None:
+        if self.baseline_model is None:
+            self.baseline_model = self.model
 
     @property
     def prompt_tokens(self) -> int:
@@ -99,14 +109,20 @@ def build_fixture(script: Path, store: Path) -> PersonaFixture:
     for line in lines[:4]:
         session.respond(line)
     session.engine.model = recorder.model
-    return PersonaFixture(recorder.model, recorder.requests[3], recorder.requests[2], lines)
+    model: Any = recorder.model
+    baseline = model
+    if str(next(model.model.parameters()).dtype) != "torch.float32":
+        from simulator.models.hf import HFModel
+
+        baseline = HFModel(dtype="float32")
+    return PersonaFixture(model, recorder.requests[3], recorder.requests[2], lines, baseline)
 
 
 def time_baseline(fixture: PersonaFixture, runs: int, *, n: int, tokens: int) -> float:
     """Plain ``model.generate``: float32, default settings, no cache reuse, exactly ``tokens``."""
     import torch
 
-    model, request = fixture.model, fixture.request
+    model, request = fixture.baseline_model, fixture.request
     inputs = model._prompt_ids(request)
 
     def run() -> None:
@@ -127,18 +143,25 @@ def time_baseline(fixture: PersonaFixture, runs: int, *, n: int, tokens: int) ->
 
 
 def time_ours(
-    fixture: PersonaFixture, runs: int, *, n: int, tokens: int, warm_prefix: bool
+    fixture: PersonaFixture,
+    runs: int,
+    *,
+    n: int,
+    tokens: int,
+    warm_prefix: bool,
+    float32: bool = False,
 ) -> float:
     """The project's decoding path on the same prompt, exactly ``tokens`` (stops disabled).
 
     With ``warm_prefix`` the prefix cache holds the turn-3 prompt, as it would in the app;
-    without it the cache starts empty each run.
+    without it the cache starts empty each run. ``float32`` runs it on the baseline's float32
+    weights instead of the app's.
     """
     import torch
 
     from simulator.models.decoding import decode, prefill
 
-    model = fixture.model
+    model = fixture.baseline_model if float32 else fixture.model
     ids = fixture.ids(fixture.request)
     previous = fixture.ids(fixture.previous)
     request = dataclasses.replace(fixture.request, n=n, max_new_tokens=tokens)

@@ -10,12 +10,20 @@ Prints one JSON object on stdout (progress goes to stderr). Every time is the me
   new tokens (stops disabled so both sides make exactly the same number of tokens).
 - ``persona.ours_s``: the project's own generation path (``simulator.models.decoding``) on the
   same prompt and token count, with the prefix cache holding what the app would hold at that
-  point (the turn-3 prompt); ``ours_cold_s`` is the same with an empty prefix cache.
+  point (the turn-3 prompt), on the app's weights (``persona.dtype``: bfloat16 on a CPU with
+  native bfloat16, else float32); ``ours_cold_s`` is the same with an empty prefix cache, and
+  ``ours_float32_s`` the same loop on the baseline's float32 weights (what the dtype alone
+  gives is ``ours_float32_s / ours_s``).
 - ``persona.reply_s``: whole persona replies through ``Session.respond`` as the app runs them
   (scoring, guards, re-ranking, stop at the end of the line), median over a scripted session.
 - ``concurrency``: p50/p95 of reply times with 1, 2 and 4 sessions playing at once (threads).
 - ``scorer``: ``bench/scorer.py`` run as it is, its JSON embedded.
 - ``cold_start_s``: a new process until its first persona reply (model cache warm).
+- ``peak_rss_mb``: the peak resident memory of that app-like process (scorer, embedder,
+  persona model, a whole scripted session played after the first reply), which is what a
+  trainee's laptop must hold. ``bench_peak_rss_mb`` is this benchmark process's own peak: it
+  holds a second, float32 copy of the model for the baseline and runs the concurrency test,
+  so it is larger than the app's.
 - ``reference.llama_cpp_tokens_per_s``: llama.cpp on the same GGUF, when installed.
 """
 
@@ -50,6 +58,9 @@ from bench.persona import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "examples" / "scripts" / "workload-conflict" / "caring.txt"
+SCRIPT_LINES = [
+    line.strip() for line in SCRIPT.read_text(encoding="utf-8").splitlines() if line.strip()
+]
 TOKENS = 40
 
 
@@ -71,22 +82,38 @@ def concurrency(fixture: PersonaFixture, sessions: int, store: Path) -> dict[str
     return {"p50_s": round(percentile(times, 50), 3), "p95_s": round(percentile(times, 95), 3)}
 
 
-def cold_start(store: Path) -> float:
-    """Seconds for a new process to import, load everything and make its first reply."""
+def cold_start(store: Path) -> tuple[float, int]:
+    """(seconds for a new process to load everything and make its first reply, its peak MB).
+
+    After the first reply the process plays the rest of the script (untimed), so the peak is
+    that of a whole session.
+    """
     code = (
+        "import resource, sys\n"
         "from simulator.runtime import start_session\n"
         f"s = start_session('workload-conflict', seed=1, store={str(store)!r})\n"
         "s.respond('Thanks for stopping, Sam. How are you doing today?')\n"
+        "print('first reply', flush=True)\n"
+        f"for line in {SCRIPT_LINES!r}:\n"
+        "    if not s.finished:\n"
+        "        s.respond(line)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)\n"
     )
     started = time.perf_counter()
-    subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        seconds = time.perf_counter() - started
+        rest = child.stdout.read()
+    if child.returncode != 0 or first.strip() != "first reply":
+        raise RuntimeError(f"the cold-start process failed (exit {child.returncode})")
+    return seconds, int(rest.strip().splitlines()[-1])
 
 
 def scorer_bench(runs: int) -> dict[str, Any]:
@@ -123,6 +150,7 @@ def main() -> int:
         baseline = time_baseline(fixture, runs, n=n, tokens=TOKENS)
         ours = time_ours(fixture, runs, n=n, tokens=TOKENS, warm_prefix=True)
         ours_cold = time_ours(fixture, runs, n=n, tokens=TOKENS, warm_prefix=False)
+        ours_float32 = time_ours(fixture, runs, n=n, tokens=TOKENS, warm_prefix=True, float32=True)
         single_base = time_baseline(fixture, runs, n=1, tokens=TOKENS)
         single_ours = time_ours(fixture, runs, n=1, tokens=TOKENS, warm_prefix=True)
         log("whole replies through the session")
@@ -142,6 +170,8 @@ def main() -> int:
                 "baseline_s": round(baseline, 3),
                 "ours_s": round(ours, 3),
                 "ours_cold_s": round(ours_cold, 3),
+                "ours_float32_s": round(ours_float32, 3),
+                "dtype": str(next(fixture.model.model.parameters()).dtype).replace("torch.", ""),
                 "speedup": round(baseline / ours, 2),
                 "tokens_per_s": round(n * TOKENS / ours, 1),
                 "baseline_tokens_per_s": round(n * TOKENS / baseline, 1),
@@ -161,7 +191,9 @@ def main() -> int:
             )
         log(f"so far: {json.dumps(result)}")
         log("cold start")
-        result["cold_start_s"] = round(cold_start(store), 2)
+        seconds, app_peak = cold_start(store)
+        result["cold_start_s"] = round(seconds, 2)
+        result["peak_rss_mb"] = app_peak
         if not args.skip_scorer:
             log("scorer (bench/scorer.py)")
             result["scorer"] = scorer_bench(runs)
@@ -171,7 +203,9 @@ def main() -> int:
                 "llama_cpp_tokens_per_s": round(reference, 1),
                 "ours_single_stream_over_llama_cpp": round((TOKENS / single_ours) / reference, 3),
             }
-        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        result["bench_peak_rss_mb"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
     print(json.dumps(result))
     return 0
 
