@@ -89,7 +89,6 @@ def cold_start(store: Path) -> tuple[float, int]:
     that of a whole session.
     """
     code = (
-        "import resource, sys\n"
         "from simulator.runtime import start_session\n"
         f"s = start_session('workload-conflict', seed=1, store={str(store)!r})\n"
         "s.respond('Thanks for stopping, Sam. How are you doing today?')\n"
@@ -97,7 +96,10 @@ def cold_start(store: Path) -> tuple[float, int]:
         f"for line in {SCRIPT_LINES!r}:\n"
         "    if not s.finished:\n"
         "        s.respond(line)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec, so
+        # it would report the bench process's own peak.
+        "peak = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+        "print(int(peak[0]) // 1024, flush=True)\n"
     )
     started = time.perf_counter()
     with subprocess.Popen(
