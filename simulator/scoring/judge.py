@@ -98,11 +98,12 @@ def parse_answer(answer: str, rubric: Rubric) -> _Verdict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        hint = ""
+        what = "not JSON"
         if text.startswith(("{", "```")):
-            # Every backend stops at the first line break, which cuts pretty-printed JSON.
-            hint = " (incomplete: the judge must answer on one line)"
-        reason = f"the judge's answer is not JSON{hint}: {_snippet(answer)}"
+            # Cut off at max_new_tokens, or at a line break by the openai and llama-cpp
+            # backends (pretty-printed JSON), or simply broken.
+            what = "not valid JSON (cut off or malformed; answer with one line of JSON)"
+        reason = f"the judge's answer is {what}: {_snippet(answer)}"
         raise UnparseableAnswer(reason) from None
     try:
         verdict = _Verdict.model_validate(data)

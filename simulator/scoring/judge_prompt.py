@@ -1,8 +1,8 @@
 """The LLM judge's prompt, built from the rubric YAML so any rubric works without code.
 
 The judge sees the rubric's scale, every dimension (id, description, level descriptors and two
-exemplars), the pitfalls and the exact answer format. Every persona backend stops at the first
-line break (a persona line is one line), so the judge is asked for one line of JSON.
+exemplars), the pitfalls and the exact answer format. The openai and llama-cpp backends stop at
+the first line break (a persona line is one line), so the judge is asked for one line of JSON.
 """
 
 from __future__ import annotations

@@ -123,6 +123,6 @@ def test_evaluate_with_a_judge(
     rows = json.loads((out / "replies.json").read_text(encoding="utf-8"))
     reasons = [r["score"]["unscored_reason"] for r in rows]
     assert reasons[0] is None
-    assert "not JSON" in reasons[1] and reasons[2] == "the reply has no words"
+    assert "not valid JSON" in reasons[1] and reasons[2] == "the reply has no words"
     assert rows[0]["score"]["dimensions"]["attending"]["level"] == 3
     assert (out / "report.html").is_file()

@@ -81,7 +81,8 @@ def test_a_json_fence_is_tolerated(rubric: Rubric) -> None:
     ("raw", "reason"),
     [
         ("Sure! The reply shows strong attending.", "not JSON"),
-        ("```json", "incomplete: the judge must answer on one line"),
+        ("```json", "not valid JSON (cut off or malformed"),
+        ('{"dimensions": {"attending": {"level": 1', "not valid JSON"),
         ('Here you go: {"dimensions": {}}', "not JSON"),
         ("[1, 2, 3]", "does not fit the format"),
         (answer(attending={"level": 4}), "dimensions.attending.level"),
