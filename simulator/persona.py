@@ -306,6 +306,8 @@ class PersonaEngine:
         self.scenario = scenario
         self.model: ChatModel = model
         self.n_candidates = n_candidates
+        # Half the candidates finished is plenty to choose from (see GenerationRequest).
+        self.enough_finished = (n_candidates + 1) // 2
         self.max_new_tokens = max_new_tokens
         self.encode = encode
         self.prefill_beat = prefill_beat
@@ -340,6 +342,7 @@ class PersonaEngine:
             messages=build_messages(self.scenario, state, history, learner_line, beat, injection),
             max_new_tokens=self.max_new_tokens,
             n=self.n_candidates,
+            enough_finished=self.enough_finished,
             seed=seed,
             prefill=beat_opening(beat, whole_sentences=1 if reveal else 0)
             if self.prefill_beat

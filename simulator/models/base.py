@@ -35,6 +35,10 @@ class GenerationRequest:
     prefill: str = ""
     """Words the reply must start with; returned replies include them. Backends that cannot
     continue a started reply generate from scratch and prepend it."""
+    enough_finished: int = 0
+    """Stop generating once this many candidates have ended (0: wait for all): the rest are
+    returned as far as they got. Candidates that run on are rarely the ones worth keeping, and
+    waiting for them is most of a reply's time. Backends that cannot stop early ignore it."""
 
 
 @runtime_checkable

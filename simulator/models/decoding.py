@@ -157,11 +157,13 @@ def decode(
     seed: int | None,
     stop_ids: Sequence[int],
     prefix_cache: PrefixCache | None = None,
+    enough_finished: int = 0,
 ) -> Iterator[list[list[int]]]:
     """Generate ``n`` continuations of ``ids`` as one batch; yields all rows after each step.
 
     A row ends at its first stop token (which is kept, as ``generate`` keeps it); finished rows
-    leave the batch so later steps run only the rows still talking.
+    leave the batch so later steps run only the rows still talking. With ``enough_finished``
+    above 0, decoding stops once that many rows have ended, leaving the others unfinished.
     """
     import torch
 
@@ -191,7 +193,7 @@ def decode(
             break
         if bool(done.any()):
             keep = (~done).nonzero().squeeze(-1)
-            if keep.numel() == 0:
+            if keep.numel() == 0 or 0 < enough_finished <= n - keep.numel():
                 break
             active, tokens = active[keep], tokens[keep]
             cache.batch_select_indices(keep)

@@ -273,6 +273,7 @@ class HFModel:
                 seed=request.seed,
                 stop_ids=self._stop_ids,
                 prefix_cache=self.prefix_cache,
+                enough_finished=request.enough_finished,
             )
 
     def generate(self, request: GenerationRequest) -> list[str]:

@@ -96,6 +96,23 @@ def test_same_seed_same_rows_and_rows_stop_at_stop_ids(tiny: Any) -> None:
     assert stopped[0] == first[0][:3]
 
 
+def test_decoding_stops_once_enough_rows_have_finished(tiny: Any) -> None:
+    ids = prompt(40)
+    sampled = {"temperature": 1.0, "top_p": 0.95, "seed": 3, "n": 6, "max_new_tokens": 20}
+    free = run(tiny, ids, **sampled)
+    # The stop token that ends the second-shortest row early: two rows finish by then.
+    stop = sorted((row[4] for row in free), key=lambda t: sum(t in r for r in free))[-1]
+    full = run(tiny, ids, stop_ids=[stop], **sampled)
+    ended = sorted(len(r) for r in full if r[-1] == stop)
+    assert len(ended) >= 2, "the fixture needs two rows that stop"
+    quick = run(tiny, ids, stop_ids=[stop], enough_finished=2, **sampled)
+    # Every row is the same sampled text, cut where the second row ended.
+    for fast, slow in zip(quick, full, strict=True):
+        assert fast == slow[: len(fast)]
+        assert len(fast) <= ended[1]
+    assert sum(1 for r in quick if r[-1] == stop) >= 2
+
+
 def test_nucleus_sampling_never_picks_outside_the_nucleus() -> None:
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     generator = torch.Generator().manual_seed(0)
