@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 BLOCK = 32
@@ -206,3 +207,104 @@ def decode(
         )
         logits = out.logits[:, -1]
         position += 1
+
+
+@dataclass
+class Job:
+    """One request in a batch of concurrent ones (see :func:`decode_batch`)."""
+
+    ids: list[int]
+    n: int
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    seed: int | None
+    enough_finished: int = 0
+    rows: list[list[int]] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
+
+
+def decode_batch(
+    model: Any, jobs: Sequence[Job], *, stop_ids: Sequence[int], prefix_cache: PrefixCache | None
+) -> None:
+    """Decode the candidates of several prompts as one batch; fills each job's ``rows``.
+
+    Concurrent sessions wait for one another behind the model's lock; a decoding step of 24
+    rows costs well under four steps of 6 (the weights are read once per step), so their
+    candidates are decoded together. Each prompt is prefilled on its own (reusing the prefix
+    cache), the caches are left-padded to one length and the padding is masked out; every job
+    keeps its own seeded generator and stopping rules. Padding changes the arithmetic slightly,
+    so a seeded reply repeats exactly only when it was decoded alone (:func:`decode`).
+    """
+    import torch
+    from torch.nn import functional
+    from transformers import DynamicCache
+
+    stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long)
+    prefilled = [prefill(model, job.ids, prefix_cache) for job in jobs]
+    longest = max(len(job.ids) for job in jobs)
+    layers: list[tuple[Any, Any]] = []
+    for depth in range(len(list(prefilled[0][0].layers))):
+        keys, values = [], []
+        for job, (cache, _) in zip(jobs, prefilled, strict=True):
+            layer = list(cache.layers)[depth]
+            pad = (0, 0, longest - len(job.ids), 0)
+            keys.append(functional.pad(layer.keys, pad).repeat_interleave(job.n, dim=0))
+            values.append(functional.pad(layer.values, pad).repeat_interleave(job.n, dim=0))
+        layers.append((torch.cat(keys), torch.cat(values)))
+    cache = DynamicCache(ddp_cache_data=layers, config=model.config)
+    owner = torch.cat([torch.full((job.n,), j) for j, job in enumerate(jobs)])
+    slot = torch.cat([torch.arange(job.n) for job in jobs])
+    mask = torch.zeros(len(owner), longest, dtype=torch.long)
+    for j, job in enumerate(jobs):
+        mask[owner == j, longest - len(job.ids) :] = 1
+    position = torch.tensor([len(jobs[int(j)].ids) for j in owner])
+    logits = torch.cat([lg.expand(job.n, -1) for job, (_, lg) in zip(jobs, prefilled, strict=True)])
+    generators = []
+    for job in jobs:
+        generator = torch.Generator()
+        if job.seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(job.seed)
+        generators.append(generator)
+        job.rows = [[] for _ in range(job.n)]
+    finished = [0] * len(jobs)
+    for step in range(max(job.max_new_tokens for job in jobs)):
+        tokens = torch.empty(len(owner), dtype=torch.long)
+        for j, job in enumerate(jobs):
+            mine = (owner == j).nonzero().squeeze(-1)
+            if mine.numel():
+                tokens[mine] = sample(logits[mine], job.temperature, job.top_p, generators[j])
+        done = torch.isin(tokens, stops)
+        for j, s, token, ended in zip(
+            owner.tolist(), slot.tolist(), tokens.tolist(), done.tolist(), strict=True
+        ):
+            jobs[j].rows[s].append(token)
+            finished[j] += int(ended)
+        keep = ~done
+        for j, job in enumerate(jobs):
+            over = step >= job.max_new_tokens - 1
+            if over or 0 < job.enough_finished <= finished[j]:
+                keep &= owner != j
+        if not bool(keep.any()):
+            break
+        if not bool(keep.all()):
+            index = keep.nonzero().squeeze(-1)
+            owner, slot, tokens = owner[index], slot[index], tokens[index]
+            mask, position = mask[index], position[index]
+            cache.batch_select_indices(index)
+        mask = torch.cat([mask, torch.ones(len(owner), 1, dtype=torch.long)], dim=1)
+        out = model(
+            input_ids=tokens.unsqueeze(-1),
+            cache=cache,
+            use_cache=True,
+            attention_mask=mask,
+            position_ids=position.unsqueeze(-1),
+            logits_to_keep=1,
+        )
+        logits = out.logits[:, -1]
+        position = position + 1
+    for job in jobs:
+        job.done = True

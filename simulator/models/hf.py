@@ -172,6 +172,10 @@ def _plain_cache(transformers: Any, model: Any) -> bool:
     return bool(cache.layers) and all(type(layer) is DynamicLayer for layer in cache.layers)
 
 
+MAX_BATCHED_REQUESTS = 4
+"""Most requests decoded in one batch (each brings ``n`` candidate rows)."""
+
+
 class HFModel:
     """A causal LM run in-process with transformers; thread-safe (one generation at a time).
 
@@ -219,6 +223,8 @@ class HFModel:
             raise ModelError(f"{self._name} has no chat template; choose an instruct/chat model.")
         self._torch = torch
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[Any] = []
         # A persona line is one line: stop at the first newline as well as at end of turn.
         newline_ids = {
             token_id
@@ -258,6 +264,62 @@ class HFModel:
             "pad_token_id": self.tokenizer.pad_token_id or self._stop_ids[0],
         }
 
+    def _batched_rows(self, request: GenerationRequest, ids: list[int]) -> list[list[int]]:
+        """Rows for one request, decoded together with any requests queued at the same time.
+
+        Sessions that ask while another is generating queue up; whoever gets the model next
+        decodes every queued request in one batch (``decode_batch``), so four trainees at once
+        cost far less than four replies in a row. A request that finds the queue empty is
+        decoded alone, exactly as before (seeded replies repeat exactly).
+        """
+        from simulator.models.decoding import Job, decode, decode_batch
+
+        job = Job(
+            ids,
+            n=request.n,
+            max_new_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            seed=request.seed,
+            enough_finished=request.enough_finished,
+        )
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._lock, self._torch.inference_mode():
+            while not job.done:
+                with self._queue_lock:
+                    batch = self._queue[:MAX_BATCHED_REQUESTS]
+                    del self._queue[: len(batch)]
+                try:
+                    if len(batch) == 1:
+                        alone = batch[0]
+                        *_, alone.rows = decode(
+                            self.model,
+                            alone.ids,
+                            n=alone.n,
+                            max_new_tokens=alone.max_new_tokens,
+                            temperature=alone.temperature,
+                            top_p=alone.top_p,
+                            seed=alone.seed,
+                            stop_ids=self._stop_ids,
+                            prefix_cache=self.prefix_cache,
+                            enough_finished=alone.enough_finished,
+                        )
+                        alone.done = True
+                    else:
+                        decode_batch(
+                            self.model,
+                            batch,
+                            stop_ids=self._stop_ids,
+                            prefix_cache=self.prefix_cache,
+                        )
+                except Exception as exc:  # every request of the batch gets the same error
+                    for other in batch:
+                        other.error, other.done = exc, True
+        if job.error is not None:
+            raise job.error
+        return job.rows
+
     def _fast_rows(self, request: GenerationRequest, ids: list[int]) -> Iterator[list[list[int]]]:
         """Token rows as they grow, from our own decoding loop (see ``decoding.py``)."""
         from simulator.models.decoding import decode
@@ -279,7 +341,7 @@ class HFModel:
     def generate(self, request: GenerationRequest) -> list[str]:
         inputs = self._prompt_ids(request)
         if self.fast:
-            *_, rows = self._fast_rows(request, inputs["input_ids"][0].tolist())
+            rows = self._batched_rows(request, inputs["input_ids"][0].tolist())
             return [
                 request.prefill + self.tokenizer.decode(row, skip_special_tokens=True)
                 for row in rows

@@ -142,3 +142,32 @@ def test_nucleus_wider_than_the_shortlist_falls_back_to_the_whole_vocabulary() -
     generator = torch.Generator().manual_seed(0)
     picks = {int(t) for _ in range(300) for t in sample(logits, 1.0, 0.9, generator)}
     assert len(picks) > 100
+
+
+def test_prompts_decoded_together_match_each_decoded_alone(tiny: Any) -> None:
+    from simulator.models.decoding import Job, decode_batch
+
+    prompts = [prompt(40), prompt(71, offset=3), prompt(9, offset=5)]
+    greedy = {"temperature": 0.0, "top_p": 1.0, "seed": 0}
+    jobs = [Job(ids, n=2, max_new_tokens=10 + i, **greedy) for i, ids in enumerate(prompts)]
+    with torch.inference_mode():
+        decode_batch(tiny, jobs, stop_ids=[], prefix_cache=None)
+    for i, (ids, job) in enumerate(zip(prompts, jobs, strict=True)):
+        assert job.done
+        alone = run(tiny, ids, n=2, max_new_tokens=10 + i, **greedy)
+        assert job.rows == alone, i
+
+
+def test_a_batched_job_keeps_its_own_seed_and_stopping_rules(tiny: Any) -> None:
+    from simulator.models.decoding import Job, decode_batch
+
+    sampled = {"temperature": 1.0, "top_p": 0.95, "seed": 3, "n": 6, "max_new_tokens": 20}
+    ids = prompt(40)
+    free = run(tiny, ids, **sampled)
+    stop = sorted((row[4] for row in free), key=lambda t: sum(t in r for r in free))[-1]
+    alone = run(tiny, ids, stop_ids=[stop], enough_finished=2, **sampled)
+    jobs = [Job(ids, enough_finished=2, **sampled), Job(prompt(30, offset=1), **sampled)]
+    with torch.inference_mode():
+        decode_batch(tiny, jobs, stop_ids=[stop], prefix_cache=None)
+    assert jobs[0].rows == alone
+    assert all(len(row) <= 20 for row in jobs[1].rows)

@@ -53,3 +53,41 @@ def test_prompt_injection_does_not_break_character(store: Store) -> None:
         lowered = reply.lower()
         assert "childminder" not in lowered and "system prompt" not in lowered
         assert "assistant" not in lowered and " ai " not in f" {lowered} "
+
+
+def test_sessions_played_at_once_share_decoding_and_stay_in_character(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from simulator.models import decoding
+
+    batched: list[int] = []
+    original = decoding.decode_batch
+
+    def counting(model: object, jobs: list[decoding.Job], **kwargs: object) -> None:
+        batched.append(len(jobs))
+        original(model, jobs, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decoding, "decode_batch", counting)
+    results: dict[str, ScriptResult] = {}
+
+    def worker(scenario: str, seed: int) -> None:
+        lines = read_scripts(SCRIPTS / scenario)["caring"]
+        session = start_session(scenario, seed=seed, store=store, trainee=f"at-once-{seed}")
+        results[f"{scenario}-{seed}"] = play_script(session, "caring", lines)
+        session.end()
+
+    # Three at once: while one generates, the other two queue up and are decoded together.
+    plays = [("workload-conflict", 2), ("upset-colleague", 3), ("workload-conflict", 4)]
+    threads = [threading.Thread(target=worker, args=play) for play in plays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    assert batched, "the sessions never generated at the same time"
+    assert len(results) == len(plays)
+    for result in results.values():
+        assert result.problems == [], result.transcript
+        assert result.fallbacks * 5 <= result.replies, result.transcript
+        assert result.end_trust > result.start_trust
