@@ -2,7 +2,7 @@
 
 ``python app.py`` (repository root) calls :func:`main`. Settings come from the environment:
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (read by Gradio's ``launch``),
-``RAPPORT_CONCURRENCY`` (requests that run at once, default 2), ``RAPPORT_MODEL`` (persona model;
+``RAPPORT_CONCURRENCY`` (requests that run at once, default 4), ``RAPPORT_MODEL`` (persona model;
 default the embedded one), ``RAPPORT_HOME`` (where sessions and scenarios are kept) and the
 facilitator login (see :mod:`simulator.ui.auth`).
 """

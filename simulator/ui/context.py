@@ -11,7 +11,9 @@ from pathlib import Path
 from simulator.store import Store
 from simulator.ui.auth import AdminGate
 
-DEFAULT_CONCURRENCY = 2
+DEFAULT_CONCURRENCY = 4
+"""Turns that may wait on the persona model at once: the in-process model decodes the ones that
+queue up together in one batch, so letting a few in beats making them wait in Gradio's queue."""
 MAX_NAME_CHARS = 80
 ANONYMOUS = "anonymous"
 
@@ -21,7 +23,7 @@ class SettingsError(ValueError):
 
 
 def concurrency_from_env() -> int:
-    """``RAPPORT_CONCURRENCY`` (default 2): how many requests run at once.
+    """``RAPPORT_CONCURRENCY`` (default 4): how many requests run at once.
 
     Raises:
         SettingsError: The value is not a whole number from 1 to 64.
@@ -32,7 +34,7 @@ def concurrency_from_env() -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 64:
         raise SettingsError(
             f"RAPPORT_CONCURRENCY={raw!r}: give a whole number from 1 to 64 (default "
-            f"{DEFAULT_CONCURRENCY}); each running conversation turn uses a CPU core"
+            f"{DEFAULT_CONCURRENCY}); turns beyond it wait in the queue"
         )
     return int(raw)
 

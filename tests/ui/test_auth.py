@@ -56,9 +56,9 @@ def test_default_config_file_in_the_data_folder(rapport_home: Path) -> None:
 
 
 def test_concurrency_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert concurrency_from_env() == 2
-    monkeypatch.setenv("RAPPORT_CONCURRENCY", "4")
     assert concurrency_from_env() == 4
+    monkeypatch.setenv("RAPPORT_CONCURRENCY", "2")
+    assert concurrency_from_env() == 2
     for bad in ("0", "two", "-1", "1000"):
         monkeypatch.setenv("RAPPORT_CONCURRENCY", bad)
         with pytest.raises(SettingsError, match="RAPPORT_CONCURRENCY"):
