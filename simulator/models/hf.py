@@ -272,17 +272,9 @@ class HFModel:
         cost far less than four replies in a row. A request that finds the queue empty is
         decoded alone, exactly as before (seeded replies repeat exactly).
         """
-        from simulator.models.decoding import Job, decode, decode_batch
+        from simulator.models.decoding import decode_batch
 
-        job = Job(
-            ids,
-            n=request.n,
-            max_new_tokens=request.max_new_tokens,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            seed=request.seed,
-            enough_finished=request.enough_finished,
-        )
+        job = self._job(request, ids)
         with self._queue_lock:
             self._queue.append(job)
         with self._lock, self._torch.inference_mode():
@@ -292,20 +284,8 @@ class HFModel:
                     del self._queue[: len(batch)]
                 try:
                     if len(batch) == 1:
-                        alone = batch[0]
-                        *_, alone.rows = decode(
-                            self.model,
-                            alone.ids,
-                            n=alone.n,
-                            max_new_tokens=alone.max_new_tokens,
-                            temperature=alone.temperature,
-                            top_p=alone.top_p,
-                            seed=alone.seed,
-                            stop_ids=self._stop_ids,
-                            prefix_cache=self.prefix_cache,
-                            enough_finished=alone.enough_finished,
-                        )
-                        alone.done = True
+                        *_, batch[0].rows = self._decode_alone(batch[0])
+                        batch[0].done = True
                     else:
                         decode_batch(
                             self.model,
@@ -320,23 +300,41 @@ class HFModel:
             raise job.error
         return job.rows
 
-    def _fast_rows(self, request: GenerationRequest, ids: list[int]) -> Iterator[list[list[int]]]:
-        """Token rows as they grow, from our own decoding loop (see ``decoding.py``)."""
+    @staticmethod
+    def _job(request: GenerationRequest, ids: list[int]) -> Any:
+        from simulator.models.decoding import Job
+
+        return Job(
+            ids,
+            n=request.n,
+            max_new_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            seed=request.seed,
+            enough_finished=request.enough_finished,
+        )
+
+    def _decode_alone(self, job: Any) -> Iterator[list[list[int]]]:
+        """Token rows of one request as they grow, from our own decoding loop."""
         from simulator.models.decoding import decode
 
+        return decode(
+            self.model,
+            job.ids,
+            n=job.n,
+            max_new_tokens=job.max_new_tokens,
+            temperature=job.temperature,
+            top_p=job.top_p,
+            seed=job.seed,
+            stop_ids=self._stop_ids,
+            prefix_cache=self.prefix_cache,
+            enough_finished=job.enough_finished,
+        )
+
+    def _fast_rows(self, request: GenerationRequest, ids: list[int]) -> Iterator[list[list[int]]]:
+        """Token rows as they grow, for streaming one reply (see ``decoding.py``)."""
         with self._lock, self._torch.inference_mode():
-            yield from decode(
-                self.model,
-                ids,
-                n=request.n,
-                max_new_tokens=request.max_new_tokens,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                seed=request.seed,
-                stop_ids=self._stop_ids,
-                prefix_cache=self.prefix_cache,
-                enough_finished=request.enough_finished,
-            )
+            yield from self._decode_alone(self._job(request, ids))
 
     def generate(self, request: GenerationRequest) -> list[str]:
         inputs = self._prompt_ids(request)
