@@ -111,6 +111,18 @@ def sample(logits: Any, temperature: float, top_p: float, generator: Any) -> Any
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+def _generator(seed: int | None) -> Any:
+    """A private random generator, seeded when asked (so concurrent sessions keep their seeds)."""
+    import torch
+
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
 def prefill(model: Any, ids: list[int], prefix_cache: PrefixCache | None) -> tuple[Any, Any]:
     """Run the prompt in blocks, reusing a cached prefix; (cache, last-position logits)."""
     import torch
@@ -168,11 +180,7 @@ def decode(
     """
     import torch
 
-    generator = torch.Generator()
-    if seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
+    generator = _generator(seed)
     stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long)
     rows: list[list[int]] = [[] for _ in range(n)]
     cache, logits = prefill(model, ids, prefix_cache)
@@ -244,12 +252,12 @@ def decode_batch(
     stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long)
     prefilled = [prefill(model, job.ids, prefix_cache) for job in jobs]
     longest = max(len(job.ids) for job in jobs)
+    pads = [(0, 0, longest - len(job.ids), 0) for job in jobs]
     layers: list[tuple[Any, Any]] = []
-    for depth in range(len(list(prefilled[0][0].layers))):
+    # One model layer at a time: that layer of every job's cache, padded and repeated per row.
+    for depth in zip(*(cache.layers for cache, _ in prefilled), strict=True):
         keys, values = [], []
-        for job, (cache, _) in zip(jobs, prefilled, strict=True):
-            layer = list(cache.layers)[depth]
-            pad = (0, 0, longest - len(job.ids), 0)
+        for job, pad, layer in zip(jobs, pads, depth, strict=True):
             keys.append(functional.pad(layer.keys, pad).repeat_interleave(job.n, dim=0))
             values.append(functional.pad(layer.values, pad).repeat_interleave(job.n, dim=0))
         layers.append((torch.cat(keys), torch.cat(values)))
@@ -261,14 +269,8 @@ def decode_batch(
         mask[owner == j, longest - len(job.ids) :] = 1
     position = torch.tensor([len(jobs[int(j)].ids) for j in owner])
     logits = torch.cat([lg.expand(job.n, -1) for job, (_, lg) in zip(jobs, prefilled, strict=True)])
-    generators = []
+    generators = [_generator(job.seed) for job in jobs]
     for job in jobs:
-        generator = torch.Generator()
-        if job.seed is None:
-            generator.seed()
-        else:
-            generator.manual_seed(job.seed)
-        generators.append(generator)
         job.rows = [[] for _ in range(job.n)]
     finished = [0] * len(jobs)
     for step in range(max(job.max_new_tokens for job in jobs)):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.models.base import GenerationRequest, ModelError
+from simulator.models.decoding import Job, PrefixCache, decode, decode_batch
 from simulator.models.embedded import EMBEDDED_NAME, GGUF_FILE, find_embedded_gguf
 from simulator.paths import cache_dir
 
@@ -224,7 +225,7 @@ class HFModel:
         self._torch = torch
         self._lock = threading.Lock()
         self._queue_lock = threading.Lock()
-        self._queue: list[Any] = []
+        self._queue: list[Job] = []
         # A persona line is one line: stop at the first newline as well as at end of turn.
         newline_ids = {
             token_id
@@ -238,8 +239,6 @@ class HFModel:
         # RAPPORT_HF_FAST=0 goes back to plain ``generate`` (for comparisons; an escape hatch).
         fast = fast and os.environ.get("RAPPORT_HF_FAST", "1") != "0"
         self.fast = fast and _plain_cache(transformers, self.model)
-        from simulator.models.decoding import PrefixCache
-
         self.prefix_cache = PrefixCache()
 
     @property
@@ -272,8 +271,6 @@ class HFModel:
         cost far less than four replies in a row. A request that finds the queue empty is
         decoded alone, exactly as before (seeded replies repeat exactly).
         """
-        from simulator.models.decoding import decode_batch
-
         job = self._job(request, ids)
         with self._queue_lock:
             self._queue.append(job)
@@ -293,7 +290,8 @@ class HFModel:
                             stop_ids=self._stop_ids,
                             prefix_cache=self.prefix_cache,
                         )
-                except Exception as exc:  # every request of the batch gets the same error
+                except BaseException as exc:
+                    # Every request of the batch gets the error: none may be left waiting.
                     for other in batch:
                         other.error, other.done = exc, True
         if job.error is not None:
@@ -301,9 +299,7 @@ class HFModel:
         return job.rows
 
     @staticmethod
-    def _job(request: GenerationRequest, ids: list[int]) -> Any:
-        from simulator.models.decoding import Job
-
+    def _job(request: GenerationRequest, ids: list[int]) -> Job:
         return Job(
             ids,
             n=request.n,
@@ -314,10 +310,8 @@ class HFModel:
             enough_finished=request.enough_finished,
         )
 
-    def _decode_alone(self, job: Any) -> Iterator[list[list[int]]]:
+    def _decode_alone(self, job: Job) -> Iterator[list[list[int]]]:
         """Token rows of one request as they grow, from our own decoding loop."""
-        from simulator.models.decoding import decode
-
         return decode(
             self.model,
             job.ids,

@@ -60,7 +60,7 @@ def test_sessions_played_at_once_share_decoding_and_stay_in_character(
 ) -> None:
     import threading
 
-    from simulator.models import decoding
+    from simulator.models import decoding, hf
 
     batched: list[int] = []
     original = decoding.decode_batch
@@ -69,7 +69,7 @@ def test_sessions_played_at_once_share_decoding_and_stay_in_character(
         batched.append(len(jobs))
         original(model, jobs, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(decoding, "decode_batch", counting)
+    monkeypatch.setattr(hf, "decode_batch", counting)  # where the backend looks it up
     results: dict[str, ScriptResult] = {}
 
     def worker(scenario: str, seed: int) -> None:
