@@ -33,7 +33,13 @@ from simulator.models.base import ChatModel, GenerationRequest, ModelError
 from simulator.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import feedback
 from simulator.scoring.judge_prompt import messages
-from simulator.scoring.scorer import MAX_EVIDENCE, MAX_REPLY_CHARS, THRESHOLD, unscored_reason
+from simulator.scoring.scorer import (
+    MAX_EVIDENCE,
+    THRESHOLD,
+    paired_contexts,
+    unscored_reason,
+    unscored_score,
+)
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)
@@ -238,17 +244,12 @@ class LLMJudgeScorer:
         Raises:
             JudgeError: The model failed ``max_consecutive_errors`` times in a row.
         """
-        if contexts is None:
-            contexts = [""] * len(replies)
-        if len(contexts) != len(replies):
-            raise ValueError(
-                f"got {len(replies)} replies but {len(contexts)} contexts; pass one context each"
-            )
+        contexts = paired_contexts(replies, contexts)
         out = []
         for reply, context in zip(replies, contexts, strict=True):
             reason = unscored_reason(reply)
             if reason is not None:
-                out.append(self._unscored(reply, reason))
+                out.append(unscored_score(self.rubric, reply, reason))
                 continue
             out.append(self._judge(reply, context if isinstance(context, str) else ""))
         return out
@@ -271,13 +272,13 @@ class LLMJudgeScorer:
                     f"the judge model {self.model.name} failed on {self._errors_in_a_row} "
                     f"replies in a row; last error: {exc}"
                 ) from exc
-            return self._unscored(reply, f"the judge model failed: {exc}")
+            return unscored_score(self.rubric, reply, f"the judge model failed: {exc}")
         self._errors_in_a_row = 0
         try:
             verdict = parse_answer(answer, self.rubric)
         except UnparseableAnswer as exc:
             log.info("unscored reply %r: %s", reply[:60], exc)
-            return self._unscored(reply, str(exc))
+            return unscored_score(self.rubric, reply, str(exc))
         return self._reply_score(reply, verdict)
 
     def _reply_score(self, reply: str, verdict: _Verdict) -> ReplyScore:
@@ -302,17 +303,4 @@ class LLMJudgeScorer:
             rubric_version=self.rubric.version,
             dimensions=dims,
             pitfalls=[p.id for p in pitfalls],
-        )
-
-    def _unscored(self, reply: object, reason: str) -> ReplyScore:
-        text = reply if isinstance(reply, str) else repr(reply)
-        return ReplyScore(
-            text=text[:MAX_REPLY_CHARS],
-            rubric_id=self.rubric.id,
-            rubric_version=self.rubric.version,
-            dimensions={
-                d.id: DimensionScore(explanation=f"Unscored: {reason}.")
-                for d in self.rubric.dimensions
-            },
-            unscored_reason=reason,
         )

@@ -72,6 +72,35 @@ def unscored_reason(reply: object) -> str | None:
     return None
 
 
+def paired_contexts(replies: Sequence[Any], contexts: Sequence[Any] | None) -> Sequence[Any]:
+    """One context per reply ("" each when none were given).
+
+    Raises:
+        ValueError: The lengths differ.
+    """
+    if contexts is None:
+        return [""] * len(replies)
+    if len(contexts) != len(replies):
+        raise ValueError(
+            f"got {len(replies)} replies but {len(contexts)} contexts; pass one context each"
+        )
+    return contexts
+
+
+def unscored_score(rubric: Rubric, reply: object, reason: str) -> ReplyScore:
+    """The result for a reply that cannot be rated: every dimension unscored, with the reason."""
+    text = reply if isinstance(reply, str) else repr(reply)
+    return ReplyScore(
+        text=text[:MAX_REPLY_CHARS],
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        dimensions={
+            d.id: DimensionScore(explanation=f"Unscored: {reason}.") for d in rubric.dimensions
+        },
+        unscored_reason=reason,
+    )
+
+
 @dataclass
 class Predictions:
     """Per-reply, per-dimension probability of presence and level."""
@@ -236,18 +265,13 @@ class RubricScorer:
         Returns:
             One ReplyScore per reply, in order.
         """
-        if contexts is None:
-            contexts = [""] * len(replies)
-        if len(contexts) != len(replies):
-            raise ValueError(
-                f"got {len(replies)} replies but {len(contexts)} contexts; pass one context each"
-            )
+        contexts = paired_contexts(replies, contexts)
         results: list[ReplyScore | None] = [None] * len(replies)
         todo: list[int] = []
         for i, reply in enumerate(replies):
             reason = unscored_reason(reply)
             if reason is not None:
-                results[i] = self._unscored(reply, reason)
+                results[i] = unscored_score(self.rubric, reply, reason)
             else:
                 todo.append(i)
         if todo:
@@ -258,19 +282,6 @@ class RubricScorer:
         return [r for r in results if r is not None]
 
     # -- internals --------------------------------------------------------------------------
-    def _unscored(self, reply: object, reason: str) -> ReplyScore:
-        text = reply if isinstance(reply, str) else repr(reply)
-        return ReplyScore(
-            text=text[:MAX_REPLY_CHARS],
-            rubric_id=self.rubric.id,
-            rubric_version=self.rubric.version,
-            dimensions={
-                d.id: DimensionScore(explanation=f"Unscored: {reason}.")
-                for d in self.rubric.dimensions
-            },
-            unscored_reason=reason,
-        )
-
     def predict(
         self, texts: list[str], contexts: list[str]
     ) -> tuple[Predictions, list[Any], np.ndarray]:
