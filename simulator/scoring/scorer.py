@@ -28,7 +28,7 @@ import numpy as np
 from simulator.schema import Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import feedback
-from simulator.scoring.embeddings import Embedder, get_embedder
+from simulator.scoring.embeddings import Embedder, get_scorer_embedder
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,8 @@ class RubricScorer:
 
     Args:
         rubric: The rubric to score against.
-        embedder: Sentence embedder; defaults to the process-wide MiniLM (``get_embedder()``).
+        embedder: Sentence embedder; defaults to the process-wide MiniLM tuned on our labelled
+            replies (``get_scorer_embedder()``).
         use_model: Use the model fitted on the labelled set for the dimensions it covers; when
             False (or when fitting is impossible), known dimensions are rated from cues and
             exemplar similarity only.
@@ -240,7 +241,7 @@ class RubricScorer:
         self, rubric: Rubric, embedder: Embedder | None = None, use_model: bool = True
     ) -> None:
         self.rubric = rubric
-        self.embedder = embedder if embedder is not None else get_embedder()
+        self.embedder = embedder if embedder is not None else get_scorer_embedder()
         self.exemplars = ExemplarIndex(rubric, self.embedder)
         self.model: Any = None
         if use_model:
@@ -288,11 +289,12 @@ class RubricScorer:
         """Raw predictions for rateable texts: probabilities and levels before pitfalls."""
         cue_results = [cue_module.extract(t, c) for t, c in zip(texts, contexts, strict=True)]
         features = np.stack([r.features for r in cue_results])
-        emb = self.embedder.encode(texts)
+        # ``emb`` (the shipped MiniLM) is compared with exemplars; ``tuned`` feeds the regressions.
+        emb, tuned = self.embedder.encode_for_scoring(texts)
         n, d = len(texts), len(self.rubric.dimensions)
         probability = np.zeros((n, d))
         level = np.zeros((n, d), dtype=int)
-        views = self.model.views(texts, emb, features) if self.model is not None else None
+        views = self.model.views(texts, tuned, features) if self.model is not None else None
         for j, dim in enumerate(self.rubric.dimensions):
             if self.model is not None and self.model.covers(dim.id):
                 p, lv = self.model.predict(dim.id, views)
@@ -319,9 +321,13 @@ class RubricScorer:
         owner = np.asarray([i for i in multi for _ in split[i]])
         pairs = zip(sentences, owner, strict=True)
         sentence_cues = np.stack([cue_module.extract(s, contexts[o]).features for s, o in pairs])
-        vectors = self.embedder.encode(sentences) if len(texts) <= SENTENCE_EVIDENCE_BATCH else None
+        vectors, tuned = (
+            self.embedder.encode_for_scoring(sentences)
+            if len(texts) <= SENTENCE_EVIDENCE_BATCH
+            else (None, None)
+        )
         views = (
-            self.model.views(sentences, vectors, sentence_cues) if self.model is not None else None
+            self.model.views(sentences, tuned, sentence_cues) if self.model is not None else None
         )
         for dim in self.rubric.dimensions:
             if self.model is not None and self.model.covers(dim.id):
