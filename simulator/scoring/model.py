@@ -4,14 +4,14 @@ Training data is only what we write and own: ``data/labelled-replies.csv`` (lead
 replies with a level 0-3 per behaviour) and the rubric's own exemplars. For every rubric
 dimension that has a column in the labelled set, three cumulative models are fitted, each the sum
 of three logistic regressions on one view of the reply (its sentence vector from the scorer's
-tuned MiniLM, ``tuning.py``; its cue features; and its word uni- and bigrams): P(level >= 1) is the reported probability that the behaviour
-is present, and P(level >= 2), P(level >= 3) give the level. The word view catches phrasings
-that the embedding blurs and no hand-written cue names (measured on the development set: +0.004
-mean AUROC over embedding + cues). Replies are embedded whole: on our set
-and on the development set this rates as well as pooling sentence vectors, at about two thirds of
-the cost (sentence vectors are only computed to pick evidence). Embeddings of the training texts are
-cached on disk, keyed by a hash of the data, the rubric and the embedding model, so start-up
-only refits the (sub-second) regressions.
+tuned MiniLM, ``tuning.py``; its cue features; and its word uni- and bigrams): P(level >= 1) is
+the reported probability that the behaviour is present, and P(level >= 2), P(level >= 3) give
+the level. The word view catches phrasings that the embedding blurs and no hand-written cue
+names (measured on the development set: +0.004 mean AUROC over embedding + cues). Replies are
+embedded whole: on our set and on the development set this rates as well as pooling sentence
+vectors, at about two thirds of the cost (sentence vectors are only computed to pick evidence).
+Embeddings of the training texts are cached on disk, keyed by a hash of the data, the rubric and
+the embedding model, so start-up only refits the (sub-second) regressions.
 """
 
 from __future__ import annotations
