@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,8 @@ def warmup_command(args: argparse.Namespace) -> int:
     from simulator.models import load_model
     from simulator.runtime import scorer_for
 
+    # Tuning the scorer's encoder takes minutes on a first run: show its progress.
+    logging.getLogger("simulator.scoring.tuning").setLevel(logging.INFO)
     try:
         model = load_model(args.model)
         scorer_for(get_rubric("compassionate-leadership")).score("How are you doing?")

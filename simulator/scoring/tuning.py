@@ -209,14 +209,18 @@ def ensure_tuned_encoder(
     if (out_dir / "modules.json").exists():
         return out_dir, name
     rows = read_labelled(data_path)
-    say = progress or log.warning
-    say(
+    # The start is a warning (whoever is waiting should know why); epochs are progress.
+    (progress or log.warning)(
         f"tuning the scorer's encoder on {len(rows)} labelled replies (once per machine; "
         "about two minutes on two cores)"
     )
     try:
         tune_encoder(
-            base_path, [r.text for r in rows], [r.levels for r in rows], out_dir, progress=say
+            base_path,
+            [r.text for r in rows],
+            [r.levels for r in rows],
+            out_dir,
+            progress=progress or log.info,
         )
     except OSError as exc:
         raise TuningError(f"could not save the scorer's tuned encoder to {out_dir}: {exc}") from exc
