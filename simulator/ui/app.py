@@ -102,10 +102,8 @@ def warm_up(ctx: AppContext) -> None:
             from simulator.loading import get_rubric
             from simulator.models import load_model
             from simulator.runtime import scorer_for
-            from simulator.scoring import get_embedder
 
             load_model(ctx.model)
-            get_embedder()
             scorer_for(get_rubric("compassionate-leadership"))
         except Exception as exc:  # the first conversation reports it properly; say it here too
             print(f"note: warming up the model failed: {exc}", file=sys.stderr)
