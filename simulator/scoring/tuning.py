@@ -240,11 +240,13 @@ def ensure_tuned_encoder(
         # Fail before minutes of training, not after, when the cache cannot be written.
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryDirectory(dir=out_dir.parent).cleanup()
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise TuningError(
             f"cannot prepare the scorer's tuned encoder ({exc}); make the cache folder writable "
             "or point RAPPORT_CACHE at one that is"
         ) from exc
+    except ValueError as exc:  # a labelled set edited by hand into something unreadable
+        raise TuningError(f"cannot read the labelled replies to tune on: {exc}") from exc
     # The start is a warning (whoever is waiting should know why); epochs are progress.
     (progress or log.warning)(
         f"tuning the scorer's encoder on {len(rows)} labelled replies (once per cache folder; "
