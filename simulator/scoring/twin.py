@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,14 +60,13 @@ class TwinEmbedder(Embedder):
     def __init__(self, batch_size: int = 64) -> None:
         super().__init__(batch_size=batch_size)
         self._parts: _Parts | None = None
-        self._twin_lock = threading.Lock()
 
     def resolved_name(self) -> str:
         self._load_twin()
         return self.name
 
     def _load_twin(self) -> _Parts:
-        with self._twin_lock:
+        with self._lock:
             if self._parts is None:
                 self._parts = self._build()
             return self._parts
@@ -93,12 +91,11 @@ class TwinEmbedder(Embedder):
 
         from simulator.scoring import tuning
 
-        layers = 0
         try:
             folder, name = tuning.ensure_tuned_encoder(MODEL_NAME, base_path)
         except Exception as exc:  # whatever went wrong, scoring must go on
             log.warning("%s; the scorer reads the untuned %s instead", exc, MODEL_NAME)
-            return layers, None
+            return 0, None
         shared = tuning.RECIPE.frozen_layers
         try:
             tuned = AutoModel.from_pretrained(str(folder)).eval()
@@ -111,7 +108,7 @@ class TwinEmbedder(Embedder):
                 exc,
                 MODEL_NAME,
             )
-            return layers, None
+            return 0, None
         self.name = name
         return shared, top
 

