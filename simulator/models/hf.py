@@ -18,6 +18,8 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +50,26 @@ def _import_transformers() -> tuple[Any, Any]:
 
 
 def _converted_dir(gguf: Path) -> Path:
-    """Cache folder for a de-quantised GGUF, keyed by the file's name, size and mtime."""
-    stat = gguf.stat()
-    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    """Cache folder for a de-quantised GGUF, keyed by the file's content.
+
+    Not by its path or modification time: every fresh set-up (a new virtual environment, a new
+    clone) unpacks the same embedded GGUF anew, and a path key left one more 0.5-0.75 GB
+    conversion behind each time. Hashing the 0.1 GB embedded file takes a fraction of a second.
+    """
+    with gguf.open("rb") as handle:
+        key = hashlib.file_digest(handle, "sha256").hexdigest()
     return cache_dir() / "models" / f"{gguf.stem}-{key[:12]}"
+
+
+def _remove_older_conversions(target: Path) -> None:
+    """Drop conversions of an earlier file of the same name (and their dtype copies) once a new
+    one is saved: they belong to a model that was replaced, or to the path-keyed folders of
+    earlier versions."""
+    stem = target.name[: -len("-") - 12]
+    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{12}(-[a-z0-9]+)?")
+    for folder in target.parent.iterdir():
+        if not folder.name.startswith(target.name) and pattern.fullmatch(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
@@ -69,6 +87,7 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     model.save_pretrained(str(partial))
     tokenizer.save_pretrained(str(partial))
     partial.replace(target)
+    _remove_older_conversions(target)
 
 
 def _dtype_copy(location: str, dtype: str) -> str:
