@@ -10,6 +10,7 @@ import sys
 # Before anything imports gradio or huggingface_hub: no analytics, no hub downloads.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # loading bars only clutter the log
 
 from simulator.ui.app import main
 

@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Users in hospitals are often offline, and nothing may be fetched at run time anyway.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    # transformers' "Loading weights" bars say nothing to a user (loading takes under a second)
+    # and bury the command's own progress; warm-up reports its long steps itself.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
