@@ -54,6 +54,15 @@ _INSTRUCTION_LEAK = re.compile(
     r"|\bbeat\b|\bprompt\b|\breply as\b|\bgetting across\b|\bshort sentences?\b",
     re.IGNORECASE,
 )
+# Walking out of the scene: a tiny model sometimes narrates leaving ("I'm going to the toilet
+# right now", "Gotta go, bye"), which strands the trainee mid-conversation. Wanting it over
+# ("Are we done?") stays in character; announcing a departure does not.
+_LEAVES_SCENE = re.compile(
+    r"\b(toilet|loo|bathroom|restroom)\b"
+    r"|\b(i have|i need|i've got|i got|gotta) (to )?go( now)?[.!,]"
+    r"|\b(good)?bye\b|\bsee you (later|tomorrow|around|soon)\b|\bi'?m (leaving|off) now\b",
+    re.IGNORECASE,
+)
 _LABEL = re.compile(r"^\s*([A-Z][\w .'-]{0,30}|\w+ \(.*?\)):\s*")
 _STAGE = re.compile(r"\([^)]*\)|\*[^*]*\*|\[[^\]]*\]")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+[\"')\]]*")
@@ -135,6 +144,8 @@ def guard(
         return "role reversal"
     if _INSTRUCTION_LEAK.search(text):
         return "talks about its instructions"
+    if _LEAVES_SCENE.search(text):
+        return "leaves the conversation"
     if re.search(rf"\b{re.escape(persona_first_name)}\b", text, re.IGNORECASE):
         return "names itself (role confusion)"
     for keyword in forbidden_keywords:

@@ -89,6 +89,8 @@ def test_clean(raw: str, expected: str) -> None:
         ("I'm tired. I'm tired. I'm tired.", "repeats itself"),
         ("What now?", "repeats an earlier line"),
         ("Fine.", "too short or not a whole sentence"),
+        ("Nobody clocks it. I'm going to the toilet right now.", "leaves the conversation"),
+        ("Look, I've got to go. Bye.", "leaves the conversation"),
         ("Honestly? I've got ten minutes and I'm not going anywhere.", "parrots the trainee"),
     ],
 )
@@ -106,7 +108,7 @@ def test_guard_rejects(text: str, reason: str) -> None:
 def test_guard_accepts_an_in_character_line() -> None:
     assert (
         guard(
-            "Honestly? Third week running. I'm shattered.",
+            "Third week running. I mark until two so I don't have to go to bed. Are we done?",
             persona_first_name="Sam",
             forbidden_keywords=["childminder"],
             previous_lines=[],
