@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
         description=(
             "Score every row of a labelled CSV (columns: text, optional context and conv_id, and "
             "one column per rubric dimension with 0/1 or a level 0-3) and report per dimension: "
-            "AUROC with a 95%% interval from a bootstrap over conversations, F1 at the scorer's "
+            "AUROC with a 95% interval from a bootstrap over conversations, F1 at the scorer's "
             "threshold, weighted kappa and Spearman for ordinal labels, and a plain baseline."
         ),
     )
@@ -32,14 +32,17 @@ def register(subparsers: Any) -> None:
         "evaluate",
         help="score every learner reply in transcripts and write reports",
         description=(
-            "Score every learner reply in TRANSCRIPTS (JSONL of transcripts, or CSV with text, "
+            "Score every learner reply in TRANSCRIPTS (a transcript as the app downloads it, a "
+            "JSON list of transcripts, JSONL with one transcript per line, or CSV with text, "
             "optional context, transcript_id/conv_id and turn) and write per-reply CSV/JSON, "
             "per-transcript and per-dimension summaries and an HTML report to --out."
         ),
     )
-    evaluate.add_argument("transcripts", metavar="TRANSCRIPTS", help=".jsonl or .csv file")
+    evaluate.add_argument("transcripts", metavar="TRANSCRIPTS", help=".json, .jsonl or .csv file")
     evaluate.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric id or YAML path")
-    evaluate.add_argument("--out", required=True, metavar="DIR", help="folder for the reports")
+    evaluate.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the reports (created if missing)"
+    )
     _add_judge(evaluate)
     evaluate.set_defaults(handler=evaluate_command)
 
@@ -108,6 +111,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _describe(exc: BaseException) -> str:
+    """A user error as one line: an OSError without Python's "[Errno N]" prefix."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror.lower()}; check the path and its permissions"
+    return str(exc)
+
+
 def agreement_command(args: argparse.Namespace) -> int:
     """Run the agreement harness; with ``--json`` stdout holds only the JSON summary.
 
@@ -125,7 +136,7 @@ def agreement_command(args: argparse.Namespace) -> int:
         finally:
             progress.close()
     except _user_errors() as exc:
-        print(f"rapport agreement: {exc}", file=sys.stderr)
+        print(f"rapport agreement: {_describe(exc)}", file=sys.stderr)
         return 2
     for bad in report.bad_rows:
         print(f"skipped line {bad.line}: {bad.reason}", file=sys.stderr)
@@ -168,9 +179,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
     Returns:
         0 on success, 2 when the input or rubric cannot be used.
     """
-    from simulator.evaluation.batch import evaluate_file
+    from simulator.evaluation.batch import evaluate_file, prepare_out_dir
 
     try:
+        # Before the scorer loads and scores: a bad --out must not cost a whole run.
+        prepare_out_dir(args.out, "--out")
         rubric = _rubric(args.rubric)
         scorer = _scorer(args, rubric)
         progress = _progress_bar("judging" if scorer else "scoring")
@@ -179,13 +192,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
         finally:
             progress.close()
     except _user_errors() as exc:
-        print(f"rapport evaluate: {exc}", file=sys.stderr)
+        print(f"rapport evaluate: {_describe(exc)}", file=sys.stderr)
         return 2
     for bad in result.malformed:
         print(f"skipped line {bad.line}: {bad.reason}", file=sys.stderr)
+    transcripts = "transcript" if result.n_transcripts == 1 else "transcripts"
     print(
         f"{result.n_replies} replies ({result.n_scored} scored) from {result.n_transcripts} "
-        f"transcripts; {len(result.malformed)} malformed lines skipped"
+        f"{transcripts}; {len(result.malformed)} malformed lines skipped"
     )
     for name, path in result.files.items():
         print(f"{name}: {path}")

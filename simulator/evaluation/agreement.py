@@ -1,8 +1,9 @@
 """Agreement between the scorer and human labels: AUROC with bootstrap intervals, F1, kappa.
 
-The input is a CSV with ``text``, optional ``context`` and ``conv_id``, and one column per rubric
-dimension (matched case-insensitively) holding 0/1 or an ordinal level 0-3. Each dimension is
-reported next to a plain baseline, so a number can be read against something obvious.
+The input is a CSV (comma-, semicolon- or tab-separated) with ``text``, optional ``context`` and
+``conv_id``, and one column per rubric dimension (matched case-insensitively) holding 0/1 or an
+ordinal level 0-3. Each dimension is reported next to a plain baseline, so a number can be read
+against something obvious.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from simulator.evaluation.batch import csv_delimiter
 from simulator.schema import Rubric
 
 BOOTSTRAP_SAMPLES = 1000
@@ -180,12 +182,16 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
     except OSError as exc:
         raise AgreementError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        reader = csv.DictReader(handle)
+        delimiter = csv_delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
         header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
         if "text" not in header:
+            found = ", ".join(repr(h) for h in header) or "nothing"
             raise AgreementError(
-                f"{path} has no 'text' column; the header must name text, optional context and "
-                f"conv_id, and one column per dimension ({', '.join(rubric.dimension_ids)})"
+                f"{path} has no 'text' column (its header row has {found}); the header must "
+                "name text, optional context and conv_id, and one column per dimension "
+                f"({', '.join(rubric.dimension_ids)})"
             )
         columns = {d: header[d.lower()] for d in rubric.dimension_ids if d.lower() in header}
         if not columns:

@@ -1,15 +1,18 @@
 """Batch evaluation: score every learner reply of many transcripts and write reports.
 
-Input is JSONL (one ``Transcript`` per line, as ``rapport run --json`` and the app export) or CSV
-(one reply per row: ``text``, optional ``context``, ``transcript_id``/``conv_id``, ``turn``).
-Malformed lines are reported with their line number and skipped. Output: per-reply CSV and JSON,
-per-transcript and per-dimension summaries, and an HTML report with plots.
+Input is transcripts as JSON: one ``Transcript`` per line (JSONL, as ``rapport run --json``
+writes), one pretty-printed transcript (the app's "Download transcript (JSON)") or a list of
+them; or CSV (one reply per row: ``text``, optional ``context``, ``transcript_id``/``conv_id``,
+``turn``; comma-, semicolon- or tab-separated). Malformed lines are reported with their line
+number and skipped. Output: per-reply CSV and JSON, per-transcript and per-dimension summaries,
+and an HTML report with plots.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,35 +61,172 @@ class EvaluationResult(BaseModel):
     dimensions: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "record"
-    return f"{where}: {first.get('msg', 'invalid')}"
+SKIPPED_SHOWN = 3
+"""How many skip reasons an error message quotes before saying how many more there are."""
+
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
 
 
-def read_jsonl(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read transcripts (one JSON object per line); the context of a reply is the persona's
-    previous line (the opening line for the first turn)."""
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words ("a number", "a list", ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``('turns', 0, 'mood')`` as ``turns[0].mood``: the way it reads in the JSON."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _validation_reason(error: ValidationError) -> str:
+    """Pydantic's errors in plain words, missing fields grouped: "missing field 'turns'"."""
+    missing: dict[str, list[str]] = {}
+    others: list[str] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item.get("loc", ()))
+        if item.get("type") == "missing" and loc:
+            missing.setdefault(_field_path(loc[:-1]), []).append(repr(str(loc[-1])))
+        elif not loc:
+            others.append(f"not a transcript object (it is {_kind(item.get('input'))})")
+        else:
+            message = str(item.get("msg", "is invalid"))
+            others.append(f"field '{_field_path(loc)}': {message[:1].lower()}{message[1:]}")
+    parts = [
+        f"missing field{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        + (f" in {parent}" if parent else "")
+        for parent, names in missing.items()
+    ] + others
+    shown = "; ".join(parts[:SKIPPED_SHOWN])
+    more = len(parts) - SKIPPED_SHOWN
+    return shown + (f" (and {more} more problems)" if more > 0 else "")
+
+
+def _json_reason(error: json.JSONDecodeError, text: str, unit: str) -> str:
+    """A JSON syntax error in plain words, without the parser's line and column (``unit`` is
+    "line" or "file": what was being parsed)."""
+    what = "object" if unit == "line" else "JSON"
+    if error.pos >= len(text.rstrip()):
+        return f"not valid JSON (the {unit} ends before the {what} does)"
+    if error.msg.startswith("Extra data"):
+        if unit == "file":
+            return (
+                "not valid JSON (there is more after the first transcript; put one transcript "
+                "per line, or wrap them in a list [ ..., ... ])"
+            )
+        return "not valid JSON (there is more text after the object ends)"
+    if error.msg.startswith("Unterminated string"):
+        # The parser only says this when no closing quote follows before the end.
+        return f'not valid JSON (the {unit} ends inside a quoted text: a closing " is missing)'
+    if error.msg.startswith("Invalid control character"):
+        return "not valid JSON (a quoted text holds a raw line break or tab; write \\n or \\t)"
+    if error.msg.startswith("Expecting property name"):
+        return "not valid JSON (a field name is not in double quotes, or a comma is left over)"
+    if error.msg.startswith("Expecting value") and error.pos == len(text) - len(text.lstrip()):
+        return "not JSON (a transcript starts with '{')"
+    where = f"character {error.colno}" if unit == "line" else f"column {error.colno}"
+    return f"not valid JSON ({error.msg[:1].lower()}{error.msg[1:]} at {where})"
+
+
+def _transcript_replies(data: Any) -> list[ReplyRecord]:
+    """The replies of one transcript; the context of a reply is the persona's previous line
+    (the opening line for the first turn). Raises ValidationError when it is no transcript."""
     from simulator.transcript import Transcript
 
+    transcript = Transcript.model_validate(data)
+    records: list[ReplyRecord] = []
+    previous = transcript.opening_line
+    for turn in transcript.turns:
+        records.append(ReplyRecord(transcript.session_id, turn.index, turn.learner, previous))
+        previous = turn.persona
+    return records
+
+
+def _array_items(text: str) -> list[tuple[int, Any]]:
+    """Each element of a JSON list (``text`` already parsed as one) with the line it starts
+    on, so a bad transcript in a pretty-printed list can be found in an editor."""
+    decoder = json.JSONDecoder()
+    items: list[tuple[int, Any]] = []
+    index = text.index("[") + 1
+    line, counted = 1, 0
+    while True:
+        while text[index] in " \t\r\n,":
+            index += 1
+        if text[index] == "]":
+            return items
+        line += text.count("\n", counted, index)
+        counted = index
+        value, index = decoder.raw_decode(text, index)
+        items.append((line, value))
+
+
+def _looks_like_one_document(text: str) -> bool:
+    """A list, or an object pretty-printed over many lines (its first line is only "{"):
+    no JSONL file starts like that, so a syntax error is reported once, not on every line."""
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    return first.startswith("[") or first == "{"
+
+
+def read_json(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
+    """Read transcripts from JSON, deciding by content: one transcript object (pretty-printed,
+    as the app downloads it), a list of them, or JSONL (one transcript per line)."""
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if not _looks_like_one_document(text):
+            return _read_lines(text)
+        return [], [Malformed(line=exc.lineno, reason=_json_reason(exc, text, "file"))]
+    if isinstance(document, list):
+        entries = [
+            (line, value, f"item {number}: ")
+            for number, (line, value) in enumerate(_array_items(text), start=1)
+        ]
+    else:
+        start = len(text) - len(text.lstrip())
+        entries = [(text.count("\n", 0, start) + 1, document, "")]
     records: list[ReplyRecord] = []
     bad: list[Malformed] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                transcript = Transcript.model_validate_json(line)
-            except ValidationError as exc:
-                bad.append(Malformed(line=number, reason=_first_error(exc)))
-                continue
-            previous = transcript.opening_line
-            for turn in transcript.turns:
-                records.append(
-                    ReplyRecord(transcript.session_id, turn.index, turn.learner, previous)
-                )
-                previous = turn.persona
+    for line, value, label in entries:
+        try:
+            records.extend(_transcript_replies(value))
+        except ValidationError as exc:
+            bad.append(Malformed(line=line, reason=label + _validation_reason(exc)))
     return records, bad
+
+
+def _read_lines(text: str) -> tuple[list[ReplyRecord], list[Malformed]]:
+    """JSONL: one transcript per line; a bad line is reported and skipped, the rest is read."""
+    records: list[ReplyRecord] = []
+    bad: list[Malformed] = []
+    # Only "\n" ends a line: splitlines() would also split at U+2028 and the like, which
+    # json.dumps(ensure_ascii=False) leaves raw inside a transcript's text.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.extend(_transcript_replies(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            bad.append(Malformed(line=number, reason=_json_reason(exc, line, "line")))
+        except ValidationError as exc:
+            bad.append(Malformed(line=number, reason=_validation_reason(exc)))
+    return records, bad
+
+
+def csv_delimiter(header: str) -> str:
+    """The separator of a CSV file from its header row: a comma, or the semicolon or tab that
+    spreadsheets in many locales write ("Save as CSV" in a comma-decimal language)."""
+    if "," in header:
+        return ","
+    for separator in (";", "\t"):
+        if separator in header:
+            return separator
+    return ","
 
 
 def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
@@ -95,12 +235,15 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     records: list[ReplyRecord] = []
     bad: list[Malformed] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
+        delimiter = csv_delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
         header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
         if "text" not in header:
+            found = ", ".join(repr(h) for h in header) or "nothing"
             raise EvaluationError(
-                f"{path} has no 'text' column; expected text, optional context, "
-                "transcript_id (or conv_id) and turn"
+                f"{path} has no 'text' column (its header row has {found}); expected text, "
+                "optional context, transcript_id (or conv_id) and turn"
             )
         id_col = header.get("transcript_id") or header.get("conv_id")
         seen: dict[str, int] = {}
@@ -124,20 +267,61 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
 
 
 def read_replies(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read a transcripts file, choosing JSONL or CSV by extension (or by its first character)."""
+    """Read a transcripts file: CSV by extension, JSON or JSONL by extension or by content
+    (a file of unknown type starting with "{" or "[")."""
     if not path.is_file():
-        raise EvaluationError(f"{path} is not a file; give a .jsonl or .csv transcripts file")
+        raise EvaluationError(
+            f"{path} is not a file; give a .json, .jsonl or .csv transcripts file"
+        )
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             return read_csv(path)
         if suffix in {".jsonl", ".json", ".ndjson"}:
-            return read_jsonl(path)
-        with path.open(encoding="utf-8") as handle:
-            head = handle.read(1)
-        return read_jsonl(path) if head == "{" else read_csv(path)
+            return read_json(path)
+        with path.open(encoding="utf-8-sig") as handle:
+            head = handle.read(64).lstrip()[:1]
+        return read_json(path) if head in {"{", "["} else read_csv(path)
     except UnicodeDecodeError:
         raise EvaluationError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+
+
+def _nothing_to_score(path: str | Path, bad: list[Malformed]) -> str:
+    """Why a file yielded no reply: the skip reasons themselves, not only how many."""
+    if not bad:
+        return (
+            f"{path} holds no learner replies; give transcripts with at least one turn, or a "
+            "CSV with a text column and one row per reply"
+        )
+    shown = "; ".join(f"line {m.line}: {m.reason}" for m in bad[:SKIPPED_SHOWN])
+    more = len(bad) - SKIPPED_SHOWN
+    return f"{path} holds no learner replies; every entry was skipped: {shown}" + (
+        f" (and {more} more)" if more > 0 else ""
+    )
+
+
+def prepare_out_dir(out_dir: str | Path, label: str = "the output folder") -> Path:
+    """Create the report folder, or say why it cannot be used: checked before scoring, so a
+    long run is not lost at the end. ``label`` names it in the message (``--out`` on the CLI).
+
+    Raises:
+        EvaluationError: It is a file, or it cannot be created or written to.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise EvaluationError(f"{label} {out} is a file; give a folder (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise EvaluationError(
+            f"cannot create the output folder {out}: {reason}; choose a folder you can write to"
+        ) from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise EvaluationError(
+            f"cannot write to the output folder {out}; choose a folder you can write to"
+        )
+    return out
 
 
 def evaluate_file(
@@ -150,7 +334,7 @@ def evaluate_file(
     """Score every learner reply in a transcripts file and write the reports.
 
     Args:
-        path: JSONL of transcripts or CSV of replies.
+        path: Transcripts as JSON (one, a list, or JSONL: one per line) or CSV of replies.
         rubric: The rubric to score with.
         out_dir: Folder for replies.csv, replies.json, transcripts.csv, dimensions.csv,
             summary.json and report.html (created if needed).
@@ -161,14 +345,16 @@ def evaluate_file(
         Counts, skipped lines, written files and the per-dimension summary.
 
     Raises:
-        EvaluationError: The file cannot be read or holds no replies.
+        EvaluationError: The file cannot be read or holds no replies, or ``out_dir`` cannot
+            be written to.
     """
     from simulator.evaluation.report import write_html
     from simulator.scoring.scorer import RubricScorer
 
     records, bad = read_replies(Path(path))
     if not records:
-        raise EvaluationError(f"{path} holds no learner replies ({len(bad)} malformed lines)")
+        raise EvaluationError(_nothing_to_score(path, bad))
+    out = prepare_out_dir(out_dir)
     scorer = scorer or RubricScorer(rubric)
     scores: list[ReplyScore] = []
     # Slow scorers (the LLM judge) ask for small batches so progress keeps moving.
@@ -178,8 +364,6 @@ def evaluate_file(
         scores.extend(scorer.score_batch([r.text for r in chunk], [r.context for r in chunk]))
         if progress is not None:
             progress(len(scores), len(records))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     dims = rubric.dimension_ids
     files = {
         "replies_csv": _write_replies_csv(out / "replies.csv", records, scores, dims),

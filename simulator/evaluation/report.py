@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from simulator.evaluation.batch import EvaluationResult, ReplyRecord
 
 WEAKEST = 10
+WEAK_BELOW = 2
+"""A reply is weak when no behaviour reaches this level (2: competent) or it shows a pitfall; a
+single reply is not expected to show every behaviour, so one strong behaviour is enough."""
 
 
 def _png(fig: Any) -> str:
@@ -28,7 +31,8 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _distribution_plot(rubric: Rubric, scores: list[ReplyScore]) -> str:
+def distribution_figure(rubric: Rubric, scores: list[ReplyScore]) -> Any:
+    """Bars of how many replies reached each level, per dimension."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,15 +48,18 @@ def _distribution_plot(rubric: Rubric, scores: list[ReplyScore]) -> str:
     ax.set_xticks(x, dims)
     ax.set_ylabel("replies")
     ax.set_title("Levels per dimension")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    # Outside the axes: inside, the legend hides the first dimension's bars.
+    ax.legend(fontsize=8, title="level", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
 
 
-def _trajectory_plot(rubric: Rubric, records: list[ReplyRecord], scores: list[ReplyScore]) -> str:
+def trajectory_figure(rubric: Rubric, records: list[ReplyRecord], scores: list[ReplyScore]) -> Any:
+    """Mean level per dimension at each reply number (1 = the first reply)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     turns = sorted({r.turn for r in records})
@@ -65,13 +72,73 @@ def _trajectory_plot(rubric: Rubric, records: list[ReplyRecord], scores: list[Re
                 if r.turn == turn and s.scored
             ]
             means.append(float(np.mean(levels)) if levels else np.nan)
-        ax.plot(turns, means, marker="o", label=dim)
-    ax.set_xlabel("turn")
+        # Turns count from 0 in the data; the app and the table below say "reply 1".
+        ax.plot([t + 1 for t in turns], means, marker="o", label=dim)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(min(turns) + 0.5, max(turns) + 1.5)
+    ax.set_xlabel("reply")
     ax.set_ylabel("mean level")
     ax.set_ylim(0, 3)
-    ax.set_title("Mean level across turns")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    ax.set_yticks(range(4))
+    ax.set_title("Mean level across replies")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
+
+
+def _is_weak(score: ReplyScore, dims: list[str]) -> bool:
+    return bool(score.pitfalls) or max(score.level(d) for d in dims) < WEAK_BELOW
+
+
+def _mean_level(score: ReplyScore, dims: list[str]) -> float:
+    return sum(score.level(d) for d in dims) / len(dims)
+
+
+def _weakest_section(
+    rubric: Rubric, records: list[ReplyRecord], scores: list[ReplyScore]
+) -> list[str]:
+    """The weak replies, lowest mean level first, with their evidence and the tips due."""
+    esc = html.escape
+    dims = rubric.dimension_ids
+    competent = esc(rubric.scale.get(WEAK_BELOW, str(WEAK_BELOW)))
+    weak = [
+        (r, s)
+        for r, s in zip(records, scores, strict=True)
+        if s.scored and dims and _is_weak(s, dims)
+    ]
+    # A pitfall breaks a tie; a stable sort keeps equally weak replies in file order.
+    weak.sort(key=lambda pair: (_mean_level(pair[1], dims), -len(pair[1].pitfalls)))
+    parts = ["<h2>Weakest replies</h2>"]
+    if not weak:
+        parts.append(
+            f"<p>No weak replies: every scored reply reached level {WEAK_BELOW} ({competent}) "
+            "on at least one behaviour and showed no pitfall.</p>"
+        )
+        return parts
+    parts.append(
+        f"<p>Replies that reached no behaviour at level {WEAK_BELOW} ({competent}) or showed a "
+        f"pitfall, lowest mean level first ({min(len(weak), WEAKEST)} of {len(weak)} shown).</p>"
+        "<table><tr><th>transcript</th><th>reply</th>"
+        "<th>text</th><th>levels</th><th>evidence</th><th>tips</th></tr>"
+    )
+    for record, score in weak[:WEAKEST]:
+        levels = ", ".join(f"{d} {score.level(d)}" for d in dims)
+        evidence = "<br>".join(
+            f"{esc(d)}: “{esc(span)}”" for d, ds in score.dimensions.items() for span in ds.evidence
+        )
+        # The scorer leaves the tip empty when none is due (level 3).
+        tips = "<br>".join(
+            f"{esc(d)}: {esc(ds.tip.strip())}"
+            for d, ds in score.dimensions.items()
+            if ds.tip.strip()
+        )
+        if score.pitfalls:
+            levels += "<br>pitfalls: " + esc(", ".join(score.pitfalls))
+        parts.append(
+            f"<tr><td>{esc(record.transcript_id)}</td><td>{record.turn + 1}</td>"
+            f"<td>{esc(record.text)}</td><td>{levels}</td><td>{evidence}</td><td>{tips}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
 
 
 def write_html(
@@ -104,33 +171,13 @@ def write_html(
     if result.n_scored:
         parts.append(
             f"<h2>Distribution</h2><img alt='levels per dimension' "
-            f"src='data:image/png;base64,{_distribution_plot(rubric, scores)}'>"
+            f"src='data:image/png;base64,{_png(distribution_figure(rubric, scores))}'>"
         )
         parts.append(
-            f"<h2>Trajectory</h2><img alt='mean level across turns' "
-            f"src='data:image/png;base64,{_trajectory_plot(rubric, records, scores)}'>"
+            f"<h2>Trajectory</h2><img alt='mean level across replies' "
+            f"src='data:image/png;base64,{_png(trajectory_figure(rubric, records, scores))}'>"
         )
-    parts.append(
-        "<h2>Weakest replies</h2><table><tr><th>transcript</th><th>turn</th>"
-        "<th>reply</th><th>levels</th><th>evidence</th><th>tips</th></tr>"
-    )
-    scored = [(r, s) for r, s in zip(records, scores, strict=True) if s.scored]
-    scored.sort(key=lambda pair: sum(pair[1].level(d) for d in rubric.dimension_ids))
-    for record, score in scored[:WEAKEST]:
-        levels = ", ".join(f"{d} {score.level(d)}" for d in rubric.dimension_ids)
-        evidence = "<br>".join(
-            f"{esc(d)}: “{esc(span)}”" for d, ds in score.dimensions.items() for span in ds.evidence
-        )
-        tips = "<br>".join(
-            f"{esc(d)}: {esc(ds.tip)}" for d, ds in score.dimensions.items() if ds.level != 3
-        )
-        if score.pitfalls:
-            levels += "<br>pitfalls: " + esc(", ".join(score.pitfalls))
-        parts.append(
-            f"<tr><td>{esc(record.transcript_id)}</td><td>{record.turn}</td>"
-            f"<td>{esc(record.text)}</td><td>{levels}</td><td>{evidence}</td><td>{tips}</td></tr>"
-        )
-    parts.append("</table>")
+    parts.extend(_weakest_section(rubric, records, scores))
     if result.malformed:
         parts.append("<h2>Skipped lines</h2><ul>")
         parts.extend(f"<li>line {m.line}: {esc(m.reason)}</li>" for m in result.malformed)

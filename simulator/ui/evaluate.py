@@ -152,10 +152,12 @@ def run(
     if not allowed:
         return EvaluationView(NOT_SIGNED_IN)
     if not path:
-        return EvaluationView("Upload a file first (JSONL or CSV transcripts, or a labelled CSV).")
+        return EvaluationView(
+            "Upload a file first (JSON, JSONL or CSV transcripts, or a labelled CSV)."
+        )
     source = Path(path)
     if source.suffix.lower() not in {".jsonl", ".csv", ".json"}:
-        return EvaluationView("Upload a .jsonl or .csv file.")
+        return EvaluationView("Upload a .json, .jsonl or .csv file.")
     if source.stat().st_size > MAX_UPLOAD_BYTES:
         return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
     from simulator.loading import LoadError, get_rubric
@@ -178,7 +180,9 @@ def run(
     except (ValueError, LoadError, OSError, KeyError, UnicodeDecodeError) as exc:
         # EvaluationError and AgreementError are ValueErrors with a message saying what to fix.
         shutil.rmtree(out_dir, ignore_errors=True)
-        return EvaluationView(f"✖ This file could not be evaluated: {as_text(str(exc))}")
+        # The upload sits in Gradio's temp folder: name the file as the user knows it.
+        reason = str(exc).replace(str(source), source.name)
+        return EvaluationView(f"✖ This file could not be evaluated: {as_text(reason)}")
     progress(1.0, "Done")
     return view
 
@@ -193,15 +197,16 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
             "Score many transcripts with the rubric, or check how well the rubric agrees with "
             "human raters. Upload a file, choose what to do, then press **Run**. This is what "
             "`rapport evaluate` and `rapport agreement` do on the command line.\n\n"
-            "- **Transcripts**: a JSONL file with one transcript per line (the JSON download of "
-            "a practice conversation), or a CSV with `transcript_id, turn, text, context`.\n"
+            "- **Transcripts**: the JSON download of a practice conversation, a JSON list of "
+            "such transcripts, a JSONL file with one transcript per line, or a CSV with "
+            "`transcript_id, turn, text, context`.\n"
             "- **Labelled CSV** (agreement): `text`, optional `context` and `conv_id`, and one "
             "column per behaviour (`attending`, `understanding`, `empathising`, `helping`) "
             "holding 0/1 or a level 0-3 given by a human rater."
         )
         with gr.Row():
             upload = gr.File(
-                label="Transcripts (JSONL or CSV) or a labelled CSV",
+                label="Transcripts (JSON, JSONL or CSV) or a labelled CSV",
                 file_types=[".jsonl", ".csv", ".json"],
                 elem_id="eval-file",
                 scale=2,

@@ -84,6 +84,25 @@ def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> Non
     assert view.images and log[-1] == (1.0, "Done")
 
 
+def test_the_apps_json_download_is_evaluated_and_errors_name_the_file(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    # Gradio hands the handler its own temp copy; the user only knows the file's name.
+    upload = tmp_path / "gradio" / "a2e0b75c"
+    upload.mkdir(parents=True)
+    download = upload / "download.json"
+    # As practice.py's "Download transcript (JSON)" writes it: one pretty-printed transcript.
+    download.write_text(json.dumps(TRANSCRIPT, indent=2, ensure_ascii=False) + "\n")
+    _, tick = progress_log()
+    view = evaluate.run(ctx, True, str(download), evaluate.BATCH, tick)
+    assert view.message == "✔ Scored 2 of 2 replies from 1 transcript(s)."
+    numbers = upload / "numbers.json"
+    numbers.write_text("[1, 2, 3]")
+    message = plain(evaluate.run(ctx, True, str(numbers), evaluate.BATCH, tick).message)
+    assert message.startswith("✖ This file could not be evaluated: numbers.json holds no")
+    assert "not a transcript object" in message and str(upload) not in message
+
+
 def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
     _, tick = progress_log()
     assert evaluate.run(ctx, False, "x.csv", evaluate.BATCH, tick).message == (
@@ -93,7 +112,7 @@ def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     assert evaluate.run(ctx, True, str(text), evaluate.BATCH, tick).message == (
-        "Upload a .jsonl or .csv file."
+        "Upload a .json, .jsonl or .csv file."
     )
     no_text = tmp_path / "bad.csv"
     no_text.write_text("a,b\n1,2\n")
