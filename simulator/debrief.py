@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from simulator.schema import Rubric, Scenario
+from simulator.scoring.cues import distinct_spans
 from simulator.state import concerns_earned_in
 from simulator.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
 
@@ -22,7 +23,9 @@ def _evidence(turn: Turn) -> list[str]:
     if turn.scores is None:
         return []
     spans = [span for score in turn.scores.dimensions.values() for span in score.evidence]
-    return list(dict.fromkeys(spans))
+    # Two behaviours often quote the same words ("... makes sense" and "... makes sense."): show
+    # them once.
+    return distinct_spans(spans)
 
 
 def _moment(turn: Turn, note: str) -> Moment:

@@ -78,6 +78,22 @@ def test_caring_raises_trust_and_dismissive_lowers_it(
     assert debrief.strongest is not None
 
 
+def test_debrief_quotes_the_same_words_once(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer, scripted: ScriptedModel
+) -> None:
+    line = "It sounds like it really shook you, and that makes sense."
+    dictated.set(line, understanding=2, empathising=2)
+    session = make(workload, rubric, dictated, scripted)
+    turn = session.respond(line)
+    assert turn.scores is not None
+    # Two behaviours quote the same clause, one with its full stop, one a part of it.
+    turn.scores.dimensions["understanding"].evidence = [line[:-1]]
+    turn.scores.dimensions["empathising"].evidence = [line, "that makes sense"]
+    debrief = session.end()
+    assert debrief.strongest is not None
+    assert debrief.strongest.evidence == [line]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

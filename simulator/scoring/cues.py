@@ -203,7 +203,9 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "dismissing",
         r"\b(?:(?:it's|it is|that's|that is) (?:not|no) (?:a )?big deal|calm down|"
-        r"get over it|move on|could (?:be|have been) (?:a lot |much )?worse|at least|"
+        # "trying to move on" praises a step they are taking; "just move on" brushes them off.
+        r"get over it|(?<!trying to )(?<!ready to )(?<!able to )(?<!want to )(?<!help you )"
+        r"move on|could (?:be|have been) (?:a lot |much )?worse|at least|"
         r"look on the bright side|don'?t be (?:so )?(?:silly|dramatic|sensitive)|"
         r"(?:you're|you are) overreacting|everyone (?:has|goes through|deals with|is)|"
         r"that's (?:just )?(?:life|how it is|the job)|stop (?:worrying|complaining)|"
@@ -218,8 +220,10 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "blaming",
-        r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your|on you)|your (?:own )?"
-        r"fault|why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never)|"
+        # "It's not your fault" and "you never know" reassure; they blame no one.
+        r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your|on you)|"
+        r"(?<!not )(?<!nt )(?<!n't )(?<!n\u2019t )(?<!never )your (?:own )?fault|"
+        r"why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never(?! know))|"
         r"if you had|if you'd|you brought (?:this|it)|you need to (?:stop|sort yourself)|"
         r"(?:managed|organised|planned) your (?:time|day|work) better|stop (?:snapping|moaning)|"
         r"you wouldn't (?:keep|have|be))\b[^.!?]*",
@@ -235,7 +239,9 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "quick_fix",
-        r"(?:^|[.!?]\s+)(?:just|simply) [a-z]+\b[^.!?]*|\b(?:easy fix|simple (?:fix|answer)|"
+        # "Just wanted to say ..." and "Just from listening to you ..." are not fixes.
+        r"(?:^|[.!?]\s+)(?:just|simply) (?!from\b|wanted\b|checking\b|to say\b)[a-z]+\b[^.!?]*|"
+        r"\b(?:easy fix|simple (?:fix|answer)|"
         r"problem solved|sorted|next\?)",
         "premature-fixing",
     ),
@@ -317,6 +323,49 @@ def trim_span(span: str) -> str:
 
 def _clean_span(span: str) -> str:
     return trim_span(span)
+
+
+_TRAILING_PUNCTUATION = " \t\r\n.,;:!?\u2026-\u2013\u2014"
+
+
+def _span_key(span: str) -> str:
+    """The words a span quotes: lower-cased, spaces collapsed, trailing punctuation dropped."""
+    return " ".join(span.split()).rstrip(_TRAILING_PUNCTUATION).lower()
+
+
+def _within(inner: str, outer: str) -> bool:
+    """Whether the key ``inner`` occurs in ``outer`` as whole words ("hard" is not in "hardly")."""
+    return re.search(r"(?<!\w)" + re.escape(inner) + r"(?!\w)", outer) is not None
+
+
+def distinct_spans(spans: list[str]) -> list[str]:
+    """Evidence spans that each quote different words, in order.
+
+    Spans that differ only by case, surrounding spaces or trailing punctuation, or where one
+    contains the other, quote the same words: only the longer is kept, verbatim (so it stays a
+    substring of the reply), where the first of them stood. The scorer and the debrief both use
+    this, so a clause and the sentence around it are never shown side by side.
+    """
+    out: list[str] = []
+    for span in spans:
+        key = _span_key(span)
+        if not key:
+            continue
+        keys = [_span_key(kept) for kept in out]
+        covering = next((i for i, kept in enumerate(keys) if _within(key, kept)), None)
+        if covering is not None:
+            # Same words: prefer the fuller spelling ("... makes sense." over "... makes sense").
+            if key == keys[covering] and len(span.strip()) > len(out[covering].strip()):
+                out[covering] = span
+            continue
+        absorbed = [i for i, kept in enumerate(keys) if _within(kept, key)]
+        if not absorbed:
+            out.append(span)
+            continue
+        out[absorbed[0]] = span
+        for i in reversed(absorbed[1:]):
+            del out[i]
+    return out
 
 
 def extract(reply: str, context: str = "") -> CueResult:

@@ -15,6 +15,10 @@ _PITFALL_TIPS: dict[str, str] = {
 }
 
 
+STRONG_PREFIX = "To make it strong: "
+"""How a level-2 tip starts (the coaching panel shows level-2 tips without "Try:")."""
+
+
 def explanation(
     rubric: Rubric,
     dimension: Dimension,
@@ -46,7 +50,12 @@ def explanation(
 
 
 def tip(dimension: Dimension, level: int, lowered_by: list[Pitfall]) -> str:
-    """The tip for this dimension: the pitfall's advice if one lowered it, else the rubric's tip.
+    """The next step for this dimension, matched to the level given.
+
+    A pitfall that lowered the dimension comes first: its advice. Otherwise levels 0-1 get the
+    rubric's tip (how to show the behaviour at all), level 2 the rubric's own level-3 descriptor
+    as the step towards strong (the tip, which teaches the basics, would repeat what the reply
+    already does), and level 3 nothing: there is no higher level to aim for.
 
     Args:
         dimension: The dimension rated.
@@ -54,12 +63,24 @@ def tip(dimension: Dimension, level: int, lowered_by: list[Pitfall]) -> str:
         lowered_by: Pitfalls that lowered this dimension.
 
     Returns:
-        One line of advice.
+        One line of advice, or "" when there is nothing to add.
     """
     for pitfall in lowered_by:
         if pitfall.id in _PITFALL_TIPS:
             return _PITFALL_TIPS[pitfall.id]
         return f"Avoid {pitfall.name.lower()}: {pitfall.description}"
     if level >= 3:
-        return f"Strong {dimension.name.lower()}; keep doing this."
+        return ""
+    if level == 2:
+        strong = dimension.levels.get(3, "").strip()
+        if strong:
+            return STRONG_PREFIX + _sentence_case_off(strong)
     return dimension.tip
+
+
+def _sentence_case_off(text: str) -> str:
+    """A descriptor continued after a colon: first letter lower-cased unless it starts an
+    acronym ("Makes time ..." becomes "makes time ...", "HR ..." stays)."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simulator.models.base import ChatModel, GenerationRequest, ModelError
 from simulator.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import feedback
+from simulator.scoring.cues import distinct_spans
 from simulator.scoring.judge_prompt import messages
 from simulator.scoring.scorer import (
     MAX_EVIDENCE,
@@ -164,9 +165,10 @@ def _evidence(quotes: list[str], reply: str) -> list[str]:
         span = verbatim_span(quote, reply)
         if span is None:
             log.debug("dropped evidence not found in the reply: %r", quote)
-        elif span not in spans:
+        else:
             spans.append(span)
-    return spans[:MAX_EVIDENCE]
+    # A quote and the sentence around it, or one quoted twice, would show the same words twice.
+    return distinct_spans(spans)[:MAX_EVIDENCE]
 
 
 def _probability(judged: _JudgedDimension) -> float:

@@ -53,8 +53,11 @@ def reply_feedback(score: ReplyScore | None, rubric: Rubric, turn_number: int) -
         if dim_score.evidence:
             spans = ", ".join(quote(span) for span in dim_score.evidence[:3])
             lines.append(f"- What showed it: {spans}")
+        # A level-2 tip is the step towards strong and says so ("To make it strong: ..."); the
+        # level-3 guard keeps old saved transcripts' "keep doing this" lines out of the panel.
         if level < 3 and dim_score.tip:
-            lines.append(f"- Try: {as_text(dim_score.tip)}")
+            prefix = "Try: " if level < 2 else ""
+            lines.append(f"- {prefix}{as_text(dim_score.tip)}")
         lines.append("")
     names = {p.id: p.name for p in rubric.pitfalls}
     for pitfall in score.pitfalls:
@@ -65,7 +68,8 @@ def reply_feedback(score: ReplyScore | None, rubric: Rubric, turn_number: int) -
 def mood_line(scenario: Scenario, turn: Turn | None, start_mood: str) -> str:
     """How the colleague seems now (coaching mode shows it after each reply)."""
     mood = turn.mood if turn is not None else start_mood
-    return f"{as_text(scenario.persona.first_name)} seems **{as_text(mood_words(mood))}**."
+    # "is", not "seems": the mood phrases read as states ("starting to open up", "guarded").
+    return f"{as_text(scenario.persona.first_name)} is **{as_text(mood_words(mood))}**."
 
 
 def _moment(moment: Moment, heading: str) -> str:
@@ -75,6 +79,59 @@ def _moment(moment: Moment, heading: str) -> str:
     return "\n\n".join(lines)
 
 
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _mood_change(name: str, start: str, end: str) -> str:
+    # "<name> was <words>" reads for every state name (adjectives and -ing phrases alike), so
+    # the sentence is built around it rather than "started <state>", which does not.
+    first, last = mood_words(start), mood_words(end)
+    if start == end:
+        return f"{name} was {first} at first and still **{last}** at the end."
+    return f"At first {name} was {first}; by the end {name} was **{last}**."
+
+
+def _concerns(name: str, revealed: int, total: int) -> str:
+    if total == 0:
+        return ""
+    if total == 1:
+        shared = "shared" if revealed else "did not share"
+        return f"{name} {shared} the one thing on their mind."
+    if revealed == 0:
+        return f"{name} shared none of the {total} things on their mind."
+    if revealed == total:
+        return f"{name} shared all {total} things on their mind."
+    return f"{name} shared {revealed} of the {total} things on their mind."
+
+
+TRUST_AMOUNTS = ((0.20, "a lot"), (0.10, "noticeably"), (0.0, "a little"))
+"""Words for how far one reply moved trust (0-1), largest first. A turning point moves it by at
+least 0.05 (``simulator.debrief.TURNING_POINT``). Under the default trust rules a reply moves it
+by about 0.3 at most (every behaviour at level 3), and the shipped scenarios' mood bands are 0.25
+wide. So under 0.10 is "a little" (one behaviour shown, or a small slip), 0.10 to 0.20
+"noticeably" (a solid listening reply, or dismissing or blaming), and 0.20 or more "a lot" (most
+of the way to the next mood)."""
+
+
+def trust_change_words(delta: float) -> str:
+    """'rose a little', 'fell noticeably', 'rose a lot': a trust change a trainee can read."""
+    direction = "rose" if delta > 0 else "fell"
+    amount = next(words for floor, words in TRUST_AMOUNTS if abs(delta) >= floor)
+    return f"{direction} {amount}"
+
+
+def _what_changed(point: Moment, debrief: Debrief, transcript: Transcript, name: str) -> str:
+    turn = next((t for t in transcript.turns if t.index == point.turn), None)
+    if turn is None or point.turn + 1 >= len(debrief.moods):
+        return as_text(point.note)  # a debrief out of step with its transcript: show it as is
+    before, after = debrief.moods[point.turn], debrief.moods[point.turn + 1]
+    trust = f"Trust {trust_change_words(turn.trust_delta)}"
+    if before == after:
+        return f"{trust}; {name} was still {mood_words(after)}."
+    return f"{trust}, and {name} was now **{mood_words(after)}**."
+
+
 def debrief_markdown(debrief: Debrief, transcript: Transcript, scenario: Scenario) -> str:
     """The debrief's words: moments, turning points, concerns heard, what to try next time."""
     name = as_text(scenario.persona.first_name)
@@ -82,11 +139,12 @@ def debrief_markdown(debrief: Debrief, transcript: Transcript, scenario: Scenari
     if not transcript.turns:
         parts.append("You ended before replying, so there is nothing to score yet. Try again!")
         return "\n\n".join(parts)
-    parts.append(
-        f"{len(transcript.turns)} replies. {name} started {mood_words(debrief.moods[0])} and "
-        f"ended **{mood_words(debrief.moods[-1])}**. {name} shared "
-        f"{debrief.concerns_revealed} of {debrief.concerns_total} things on their mind."
-    )
+    summary = [
+        f"{_plural(len(transcript.turns), 'reply', 'replies')}.",
+        _mood_change(name, debrief.moods[0], debrief.moods[-1]),
+        _concerns(name, debrief.concerns_revealed, debrief.concerns_total),
+    ]
+    parts.append(" ".join(sentence for sentence in summary if sentence))
     if debrief.strongest is not None:
         parts.append(_moment(debrief.strongest, "Your strongest reply"))
     if debrief.weakest is not None:
@@ -94,7 +152,8 @@ def debrief_markdown(debrief: Debrief, transcript: Transcript, scenario: Scenari
     if debrief.turning_points:
         rows = ["| Reply | What you said | What changed |", "| --- | --- | --- |"]
         for point in debrief.turning_points:
-            rows.append(f"| {point.turn + 1} | {as_text(point.learner)} | {as_text(point.note)} |")
+            changed = _what_changed(point, debrief, transcript, name)
+            rows.append(f"| {point.turn + 1} | {as_text(point.learner)} | {changed} |")
         parts.append("### The moments that moved trust\n\n" + "\n".join(rows))
     if debrief.suggestions:
         tips = "\n".join(f"- {as_text(s)}" for s in debrief.suggestions)

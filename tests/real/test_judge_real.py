@@ -25,7 +25,8 @@ def test_embedded_judge_scores_or_gives_a_reason(rubric: Rubric) -> None:
         if score.scored:
             for dim in score.dimensions.values():
                 assert dim.level is not None and 0 <= dim.level <= 3
-                assert dim.probability is not None and dim.tip
+                assert dim.probability is not None
+                assert bool(dim.tip) == (dim.level < 3)  # nothing to try once it is strong
                 assert all(span in score.text for span in dim.evidence)
         else:
             assert score.unscored_reason and score.unscored_reason.startswith("the judge")

@@ -75,3 +75,39 @@ def test_a_statement_asked_back_is_a_check_of_understanding() -> None:
         "Correct me if",
     }
     assert "declarative_check" not in cues.extract("What made it worse?").spans
+
+
+def test_distinct_spans_keep_one_quote_of_the_same_words() -> None:
+    clause = "It sounds like it really shook you, and that makes sense"
+    sentence = clause + "."
+    # Same words but for the full stop: the longer, verbatim, where the first stood.
+    assert cues.distinct_spans([clause, sentence]) == [sentence]
+    assert cues.distinct_spans([sentence, clause]) == [sentence]
+    # Case and surrounding spaces do not make a different quote either.
+    assert cues.distinct_spans(["That sounds hard", " that sounds hard! "]) == [
+        " that sounds hard! "
+    ]
+    # A span inside a wider one goes; the wider one takes its place.
+    assert cues.distinct_spans(["makes sense", "What's up?", sentence]) == [sentence, "What's up?"]
+    # Whole words only: "hard" is not quoted by "hardly anything".
+    assert cues.distinct_spans(["hard", "hardly anything"]) == ["hard", "hardly anything"]
+    assert cues.distinct_spans(["", "  ", "ok"]) == ["ok"]
+
+
+def test_reassurance_is_not_blame_and_praise_is_not_dismissal() -> None:
+    for reply in (
+        "It's not your fault.",
+        "It wasn't your fault.",
+        "You never know, it might get better.",
+        "I'm proud of you for trying to move on.",
+        "Just wanted to say I'm sorry.",
+    ):
+        spans = cues.extract(reply).spans
+        assert not {"blaming", "dismissing", "quick_fix"} & set(spans), (reply, spans)
+    for reply, cue in (
+        ("That's your own fault.", "blaming"),
+        ("You never listen.", "blaming"),
+        ("Just move on.", "dismissing"),
+        ("Just delegate it.", "quick_fix"),
+    ):
+        assert cue in cues.extract(reply).spans, reply

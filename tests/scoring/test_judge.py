@@ -56,7 +56,9 @@ def test_well_formed_answer_gives_the_scorer_shape(rubric: Rubric) -> None:
     assert attending.level == 3 and attending.probability == 0.92
     assert attending.evidence == ["What's been the hardest part for you?"]
     assert attending.explanation.startswith("Strong: Invites them")
-    assert attending.tip  # from the rubric
+    assert attending.tip == ""  # strong: no higher level to aim for
+    # Competent: the step towards strong, from the rubric's own level-3 descriptor.
+    assert score.dimensions["empathising"].tip.startswith("To make it strong: names the")
     # No probability given: derived from the level, and a present behaviour is above 0.5.
     assert score.dimensions["empathising"].probability == LEVEL_PROBABILITY[2] > 0.5
     assert score.dimensions["helping"].level == 0

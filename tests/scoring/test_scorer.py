@@ -7,7 +7,7 @@ import pytest
 
 from simulator.schema import Rubric
 from simulator.scoring import RubricScorer, default_scorer
-from simulator.scoring.scorer import MAX_REPLY_CHARS, load_rubric
+from simulator.scoring.scorer import MAX_REPLY_CHARS, Candidate, _choose, load_rubric
 
 SAM = "They gave me two extra patients again. Nobody even asked."
 
@@ -163,7 +163,8 @@ def test_evidence_is_always_a_verbatim_substring(scorer: RubricScorer) -> None:
         for dim, score in result.dimensions.items():
             assert score.level is not None and 0 <= score.level <= 3
             assert score.probability is not None and 0.0 <= score.probability <= 1.0
-            assert score.explanation and score.tip, dim
+            # A strong (level 3) behaviour has no higher level to aim for: no tip.
+            assert score.explanation and (score.tip or score.level == 3), dim
             for span in score.evidence:
                 assert span and span in result.text
 
@@ -204,7 +205,12 @@ def test_a_rubric_with_an_extra_dimension_gets_scores_without_code(scorer: Rubri
     assert thanked.dimensions["gratitude"].level is not None
     assert thanked.dimensions["gratitude"].level >= 2
     assert task.dimensions["gratitude"].level == 0
-    assert thanked.dimensions["gratitude"].tip
+    # The custom rubric's own words coach: its tip below competent, its level 3 above.
+    assert task.dimensions["gratitude"].tip == "Thank them for something specific they did."
+    assert thanked.dimensions["gratitude"].tip in (
+        "",
+        "To make it strong: specific thanks and what it made possible.",
+    )
     # the labelled set still drives the known dimensions of the custom rubric
     assert custom.model is not None and custom.model.covers("attending")
     assert not custom.model.covers("gratitude")
@@ -228,3 +234,147 @@ def test_evidence_starts_at_a_word_and_has_no_nested_duplicates(scorer: RubricSc
                 assert not any(i != j and span in other for j, other in enumerate(lowered))
     attending = small[0].dimensions["attending"]
     assert attending.level and "What's been happening today?" in attending.evidence
+
+
+DISMISSALS = [
+    "Calm down, it's not a big deal. Everyone is busy.",
+    "Calm down, it's not a big deal, everyone deals with this.",
+    "It's not a big deal, everyone deals with this.",
+]
+
+
+@pytest.mark.parametrize("reply", DISMISSALS)
+def test_a_reply_whose_only_empathy_is_a_dismissal_does_not_empathise(
+    scorer: RubricScorer, reply: str
+) -> None:
+    result = scorer.score(reply, SAM)
+    assert "dismissing" in result.pitfalls
+    empathising = result.dimensions["empathising"]
+    assert empathising.level == 0, empathising.explanation
+    assert empathising.probability is not None and empathising.probability < 0.5
+    assert empathising.evidence == []
+    assert empathising.tip
+
+
+def test_real_empathy_beside_a_dismissal_is_lowered_and_quoted_without_it(
+    scorer: RubricScorer,
+) -> None:
+    reply = "I'm sorry it's been such a hard week, but calm down, it's not a big deal."
+    result = scorer.score(reply, SAM)
+    empathising = result.dimensions["empathising"]
+    assert "dismissing" in result.pitfalls
+    assert empathising.level == 1, empathising.explanation
+    assert "lowered by dismissing" in empathising.explanation
+    assert empathising.evidence == ["I'm sorry it's been such a hard week"]
+
+
+FLAGGED = [
+    # (reply, words a pitfall flagged, dimensions those words must never be evidence for)
+    (
+        "I'm sorry it's been such a hard week, but calm down, it's not a big deal.",
+        ["calm down", "big deal"],
+        ("empathising", "understanding"),
+    ),
+    (
+        "That's awful, but at least you're safe, and I'm glad you told me.",
+        ["at least"],
+        ("empathising", "understanding"),
+    ),
+    (
+        "I hear you, that's really tough. But you'll get used to it, everyone does.",
+        ["get used to"],
+        ("empathising", "understanding"),
+    ),
+    (
+        "I had the same problem last year, how are you coping with it?",
+        ["I had"],
+        ("attending", "understanding"),
+    ),
+    (
+        "Why didn't you tell me sooner? What's going on?",
+        ["Why didn't you"],
+        ("attending", "understanding", "empathising"),
+    ),
+]
+
+
+def test_words_a_pitfall_flagged_are_never_evidence_for_what_it_lowers(
+    scorer: RubricScorer,
+) -> None:
+    replies = [reply for reply, _, _ in FLAGGED]
+    # One small batch (sentences embedded for evidence) and one large one (cue-ranked evidence).
+    small = scorer.score_batch(replies, [SAM] * len(replies))
+    large = scorer.score_batch(replies * 4, [SAM] * 4 * len(replies))[: len(replies)]
+    for result in small + large:
+        _, words, dims = FLAGGED[replies.index(result.text)]
+        assert result.pitfalls, result.text
+        for dim in dims:
+            for span in result.dimensions[dim].evidence:
+                assert span in result.text
+                assert not any(w.lower() in span.lower() for w in words), (dim, span)
+    # The caring part still counts, quoted on its own.
+    glad = small[1].dimensions["empathising"]
+    assert glad.level and "I'm glad you told me." in glad.evidence
+    coping = small[3].dimensions["attending"]
+    assert coping.level and coping.evidence == ["how are you coping with it?"]
+
+
+@pytest.mark.parametrize("context", [SAM, ""])
+def test_a_paraphrase_is_quoted_for_understanding_and_the_feeling_for_empathy(
+    scorer: RubricScorer, context: str
+) -> None:
+    reply = "So they gave you two extra patients without asking. That sounds exhausting."
+    results = [scorer.score(reply, context)]
+    if context:
+        # Large batches rank sentences by cues and words only (no embeddings): with what Sam
+        # said to compare against, the paraphrase is still found.
+        results.append(scorer.score_batch([reply] * 20, [context] * 20)[0])
+    for result in results:
+        understanding = result.dimensions["understanding"]
+        empathising = result.dimensions["empathising"]
+        assert understanding.level and empathising.level
+        assert understanding.evidence == ["So they gave you two extra patients without asking."]
+        assert empathising.evidence == ["That sounds exhausting."]
+
+
+def test_two_behaviours_share_a_sentence_only_when_no_other_fits_as_well() -> None:
+    feeling = "That sounds exhausting."
+    paraphrase = "So nobody asked you first."
+    ranked = {
+        "understanding": [Candidate(feeling, 1, 5.0), Candidate(paraphrase, 1, 4.5)],
+        "empathising": [Candidate(feeling, 2, 9.0), Candidate(paraphrase, 0, -4.0)],
+    }
+    shown = ["understanding", "empathising"]
+    assert _choose(ranked, shown) == {"understanding": paraphrase, "empathising": feeling}
+    # The other sentence shows understanding less (a lower level): both quote the feeling.
+    ranked["understanding"][1] = Candidate(paraphrase, 0, -1.0)
+    assert _choose(ranked, shown) == {"understanding": feeling, "empathising": feeling}
+    # A dimension that is not shown quotes nothing and takes no sentence.
+    assert _choose(ranked, ["empathising"]) == {"empathising": feeling}
+
+
+def test_caring_words_near_pitfall_phrases_keep_their_credit(scorer: RubricScorer) -> None:
+    for reply in (
+        "It's not your fault, and I'm sorry you're carrying this.",
+        "I'm proud of you for trying to move on.",
+    ):
+        result = scorer.score(reply, "I keep thinking I caused it.")
+        assert result.pitfalls == [], reply
+        assert result.level("empathising") >= 2, result.dimensions["empathising"].explanation
+
+
+def test_tips_follow_the_level(scorer: RubricScorer) -> None:
+    rubric = scorer.rubric
+    attending = scorer.score("What's been happening on your shift today?", SAM)
+    competent = attending.dimensions["attending"]
+    assert competent.level == 2
+    assert competent.tip == "To make it strong: " + "makes time and space explicitly and " + (
+        "invites them, in their own words, to say what is going on."
+    )
+    # Levels 0-1 get the rubric's tip, how to show the behaviour at all.
+    assert attending.dimensions["empathising"].level == 0
+    assert attending.dimensions["empathising"].tip == rubric.dimension("empathising").tip
+    feeling = scorer.score("That sounds exhausting", SAM).dimensions["empathising"]
+    assert feeling.level == 2
+    assert feeling.tip.startswith("To make it strong: names the specific feeling")
+    assert feeling.tip != rubric.dimension("empathising").tip
