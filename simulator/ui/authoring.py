@@ -3,11 +3,13 @@
 Validation gives the messages ``rapport validate`` gives (the LoadError text, an unknown rubric,
 ``lint_scenario``). The preview plays a throwaway session that is never stored. Saving goes
 through ``save_user_scenario`` (ids checked, shipped scenarios never overwritten, size limit,
-``yaml.safe_load`` only).
+``yaml.safe_load`` only); the template's placeholder texts are refused first, and the message
+says whether the save added a scenario or replaced one.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from simulator.loading import (
@@ -20,7 +22,7 @@ from simulator.loading import (
     scenario_problems,
 )
 from simulator.models.base import ModelError
-from simulator.paths import SHIPPED_SCENARIOS_DIR
+from simulator.paths import SHIPPED_SCENARIOS_DIR, user_scenarios_dir
 from simulator.schema import Scenario
 from simulator.session import InputError
 from simulator.ui.cards import CardError, card_to_yaml
@@ -113,6 +115,41 @@ def _is_shipped(scenario_id: str) -> bool:
     )
 
 
+def _own_words(scenario: Scenario) -> dict[str, str]:
+    """The fields a facilitator must write themselves, by path, whitespace folded."""
+    texts = {
+        "id": scenario.id,
+        "title": scenario.title,
+        "brief": scenario.brief,
+        "persona.background": scenario.persona.background,
+    }
+    for index, concern in enumerate(scenario.persona.hidden_concerns):
+        texts[f"persona.hidden_concerns[{index}].text"] = concern.text
+    texts["facilitator_notes"] = scenario.facilitator_notes  # listed in the file's order
+    return {path: " ".join(text.split()) for path, text in texts.items()}
+
+
+@cache
+def _placeholders() -> frozenset[str]:
+    return frozenset(_own_words(parse_scenario_text(TEMPLATE)).values())
+
+
+def template_leftovers(scenario: Scenario) -> list[str]:
+    """Paths of the fields that still hold the template's placeholder text.
+
+    The template is valid on purpose (so the editor starts green), but saved as it is it would
+    put "A short title the trainee sees" in every trainee's list. The persona's name, opening
+    line and moods are usable examples; the texts checked here describe what to write instead.
+    """
+    placeholders = _placeholders()
+    return [path for path, text in _own_words(scenario).items() if text in placeholders]
+
+
+def _leftovers_line(leftovers: list[str]) -> str:
+    fields = ", ".join(f"`{path}`" for path in leftovers)
+    return f"these fields still hold the template's example text: {fields}. Write your own first."
+
+
 def validation_markdown(text: str | None) -> str:
     """The live validation panel under the editor."""
     scenario, problems = check(text)
@@ -124,6 +161,8 @@ def validation_markdown(text: str | None) -> str:
     elif scenario is not None:
         # Ids match [a-z0-9-] (schema), so they are safe to show as code.
         lines.append(f"✔ **Valid:** `{scenario.id}` v{scenario.version}")
+    if scenario is not None and (leftovers := template_leftovers(scenario)):
+        lines.append(f"\nℹ Before saving, {_leftovers_line(leftovers)}")
     if scenario is not None and _is_shipped(scenario.id):
         lines.append(
             f"\nℹ `{scenario.id}` is a shipped scenario: change `id:` to save your own version."
@@ -169,22 +208,55 @@ def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | N
     return "\n\n".join(lines)
 
 
+def _saved_copy(scenario_id: str) -> Path | None:
+    """The file ``save_user_scenario`` would replace for this id, if one was saved before."""
+    target = user_scenarios_dir() / f"{scenario_id}.yaml"
+    return target if target.exists() else None
+
+
+def _holds(path: Path, text: str | None) -> bool:
+    try:
+        return read_text(path) == text
+    except LoadError:  # unreadable now: saving replaces it
+        return False
+
+
 def save(allowed: bool, text: str | None) -> str:
-    """Save the editor's scenario to the facilitators' folder; say where, or what to fix."""
+    """Save the editor's scenario to the facilitators' folder; say where, or what to fix.
+
+    The message says whether this added a scenario or replaced one saved before under the same
+    id, so a facilitator who reused an id by mistake learns it at once.
+    """
     if not allowed:
         return NOT_SIGNED_IN
     scenario, problems = check(text)
     if scenario is None or problems:
         return "✖ Not saved: fix the problems listed under the editor first."
+    if leftovers := template_leftovers(scenario):
+        return f"✖ Not saved: {_leftovers_line(leftovers)}"
+    previous = _saved_copy(scenario.id)
+    if previous is not None and _holds(previous, text):
+        return f"✔ Nothing to save: `{previous.name}` already holds exactly this text."
+    earlier = scenario_catalog().items.get(scenario.id)
     try:
         path = save_user_scenario(text or "")
     except LoadError as error:
         return "✖ Not saved:\n" + "\n".join(f"- {as_text(m)}" for m in error.messages)
     except OSError as exc:
         return f"✖ Not saved: the file could not be written ({as_text(str(exc))})."
+    title = as_text(scenario.title)
+    reload = "trainees with the page already open see it after reloading"
+    if previous is None:
+        return (
+            f"✔ Saved **{title}** as a new scenario, `{path.name}`. It is now in the Practice "
+            f"tab's list ({reload})."
+        )
+    replaced = ""
+    if earlier is not None and earlier.title != scenario.title:
+        replaced = f", which was titled **{as_text(earlier.title)}**"
     return (
-        f"✔ Saved **{as_text(scenario.title)}** as `{path.name}`. It is now in the Practice "
-        "tab's list (trainees with the page already open see it after reloading)."
+        f"✔ Updated `{path.name}`: **{title}** replaced the version saved before{replaced}. "
+        f"The Practice tab's list shows the new text ({reload})."
     )
 
 

@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 COLOURS = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b"]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+LINE_STYLES = ["-", "--", "-.", ":"]
+SPREAD = 0.1
+"""Vertical gap (in levels) between behaviours' lines. Two behaviours often share a level on
+every reply; drawn at the same height, one line hides the other and its legend entry points at
+nothing. A tenth of a level is about 6 pixels at this figure size: far enough apart to see
+both, near enough to read as the same level (four lines sit within 0.15 of it; the y ticks
+stay at the whole levels)."""
 
 
 def _figure(height: float = 3.2) -> Figure:
@@ -30,27 +38,43 @@ def _name(rubric: Rubric | None, dim_id: str) -> str:
     return dim_id
 
 
+def _line(
+    ax: Any, i: int, count: int, xs: list[int], ys: list[float], label: str, spread: float
+) -> None:
+    """Draw line ``i`` of ``count`` with its own colour, marker and dash, ``spread`` apart.
+
+    Colour alone is not enough: lines that coincide, colour-blind readers, greyscale prints.
+    """
+    offset = (i - (count - 1) / 2) * spread
+    ax.plot(
+        xs,
+        [y + offset for y in ys],
+        label=label,
+        color=COLOURS[i % len(COLOURS)],
+        marker=MARKERS[i % len(MARKERS)],
+        linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+        markersize=6,
+        linewidth=1.8,
+    )
+
+
 def behaviours_figure(debrief: Debrief, rubric: Rubric | None) -> Figure:
     """The four behaviours' levels (0-3) across the replies of one session."""
     fig = _figure()
     ax = fig.add_subplot()
+    count = len(debrief.behaviours)
     for i, (dim_id, summary) in enumerate(debrief.behaviours.items()):
         xs = [n + 1 for n, level in enumerate(summary.levels) if level is not None]
-        ys = [level for level in summary.levels if level is not None]
-        offset = (i - 1.5) * 0.04  # keeps identical lines from hiding each other
-        ax.plot(
-            xs,
-            [y + offset for y in ys],
-            marker="o",
-            color=COLOURS[i % len(COLOURS)],
-            label=_name(rubric, dim_id),
-        )
+        ys = [float(level) for level in summary.levels if level is not None]
+        _line(ax, i, count, xs, ys, _name(rubric, dim_id), SPREAD)
     scale = rubric.scale if rubric is not None else {0: "0", 1: "1", 2: "2", 3: "3"}
     ax.set_yticks(sorted(scale), [scale[k] for k in sorted(scale)])
     ax.set_ylim(-0.3, 3.3)
     turns = max((len(s.levels) for s in debrief.behaviours.values()), default=0)
     ax.set_xticks(range(1, turns + 1))
     ax.set_xlabel("Your reply")
+    if turns == 1:
+        ax.set_xlim(0.5, 1.5)  # one reply: keep the markers off the frame
     ax.set_title("The four behaviours, reply by reply")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -66,7 +90,7 @@ def trust_figure(debrief: Debrief, persona_name: str) -> Figure:
     for point in debrief.turning_points:
         x = point.turn + 1
         if x < len(debrief.trust):
-            rose = "rose" in point.note
+            rose = debrief.trust[x] > debrief.trust[x - 1]
             ax.scatter(
                 [x], [debrief.trust[x]], s=140, color="#2ca02c" if rose else "#d62728", zorder=3
             )
@@ -98,10 +122,21 @@ def trust_figure(debrief: Debrief, persona_name: str) -> Figure:
     return fig
 
 
+def _short(title: str, width: int = 24) -> str:
+    """A scenario title wrapped (and cut) to fit under one tick of the progress chart."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width, max_lines=2, placeholder="…")) or title
+
+
 def progress_figure(
     progress: list[tuple[str, str, dict[str, float]]], rubric: Rubric | None
 ) -> Figure:
-    """A trainee's mean level per behaviour in each past session, oldest first."""
+    """A trainee's mean level per behaviour in each past session, oldest first.
+
+    Args:
+        progress: ``(started_at, scenario title, {behaviour: mean level})`` per session.
+    """
     fig = _figure()
     ax = fig.add_subplot()
     if not progress:
@@ -116,15 +151,11 @@ def progress_figure(
             for x, (_, _, levels) in zip(xs, progress, strict=True)
             if dim_id in levels
         ]
-        offset = (i - 1.5) * 0.04  # keeps identical lines from hiding each other
-        ax.plot(
-            [p[0] for p in points],
-            [p[1] + offset for p in points],
-            marker="o",
-            color=COLOURS[i % len(COLOURS)],
-            label=_name(rubric, dim_id),
-        )
-    labels = [f"{started[:10]}\n{scenario}" for started, scenario, _ in progress]
+        xs_i, ys_i = [p[0] for p in points], [p[1] for p in points]
+        # Averages sit on a continuous scale, so only a hair apart here: markers and dashes
+        # tell coinciding lines apart, a bigger offset would misstate the average.
+        _line(ax, i, len(dims), xs_i, ys_i, _name(rubric, dim_id), 0.04)
+    labels = [f"{started[:10]}\n{_short(title)}" for started, title, _ in progress]
     ax.set_xticks(xs, labels, fontsize=7, rotation=30, ha="right")
     ax.set_ylim(-0.1, 3.1)
     ax.set_ylabel("average level (0-3)")

@@ -68,11 +68,13 @@ def history(ctx: AppContext, trainee: str | None) -> HistoryView:
         status = "finished" if summary.ended_at else "not finished"
         rows.append([when, title, summary.mode, summary.n_turns, status, *means])
         choices.append((f"{when} · {title} · {summary.n_turns} replies", summary.session_id))
+    # The chart names each session as the table does: by title, not by scenario id.
+    titled = [(when, titles.get(sid, sid), levels) for when, sid, levels in progress]
     return HistoryView(
         message=f"{len(sessions)} conversation(s) saved under **{name}**. Averages are 0-3.",
         rows=rows,
         headers=["When (UTC)", "Situation", "Mode", "Replies", "Status", *names],
-        figure=progress_figure(progress, rubric),
+        figure=progress_figure(titled, rubric),
         choices=choices,
     )
 

@@ -1,4 +1,4 @@
-"""Practice tab handlers: start, send, end, try again, go back to an earlier reply.
+"""Practice tab handlers: start, send, end, try again, go back, pick another situation.
 
 Handlers are plain functions over a :class:`PracticeView` so they can be tested without a
 browser; :mod:`simulator.ui.practice_tab` wires them to Gradio components. Each browser tab
@@ -8,6 +8,7 @@ each other's conversation.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -34,6 +35,10 @@ Mode = Literal["coaching", "assessment"]
 COACHING = "Coaching: feedback after every reply"
 ASSESSMENT = "Assessment: feedback only at the end"
 MODE_CHOICES = [COACHING, ASSESSMENT]
+FEEDBACK_HINT = (
+    "_After each reply you will see how it landed on the four behaviours: "
+    "attending, understanding, empathising and helping._"
+)
 
 Message = dict[str, str]
 
@@ -48,6 +53,7 @@ class PracticeView:
         feedback: Coaching panel Markdown.
         status: One line under the chat (mood, or what to do next).
         notice: A problem to show as a pop-up warning (None when all is well).
+        info: News that is not a problem, shown as a pop-up note (None when there is none).
         reply: What stays in the reply box (kept after an error so nothing typed is lost).
         debrief: Debrief Markdown ('' hides the debrief area).
         figures: (behaviours, trust) matplotlib figures once the session has ended.
@@ -60,6 +66,7 @@ class PracticeView:
     feedback: str = ""
     status: str = ""
     notice: str | None = None
+    info: str | None = None
     reply: str = ""
     debrief: str = ""
     figures: tuple[Any, Any] | None = None
@@ -187,6 +194,55 @@ def _scenario(scenario_id: str | None) -> Scenario | None:
     # Only ids from the catalogue: start_session would also accept a file path, and a request
     # sent to the API directly must not make the server read an arbitrary file.
     return available_scenarios().get(scenario_id or "")
+
+
+def _replies(count: int) -> str:
+    return f"{count} {'reply' if count == 1 else 'replies'}"
+
+
+def _where_kept(session: Session) -> str:
+    """Where an earlier conversation can still be found (the store keeps every turn as sent)."""
+    trainee = session.transcript.trainee
+    if trainee == ANONYMOUS:
+        # History lists sessions by name only, so one started without a name is listed nowhere.
+        return "It was started without a name, so it is not listed in My history."
+    if session.transcript.ended_at is None:
+        return f"It is kept in My history under {trainee}, marked not finished."
+    return f"It is kept in My history under {trainee}, with its scores and transcript."
+
+
+def switch(session: Session | None, scenario_id: str | None) -> PracticeView | None:
+    """What the tab shows once another situation is picked (None: nothing needs to change).
+
+    A conversation with one colleague must never carry on under another's brief: the chat,
+    coaching, debrief and "Try again" would then mix two scenarios. So picking a different
+    situation clears the tab to the new situation's start, and the status line (and a pop-up)
+    says what became of the earlier conversation: nothing is ended or dropped silently.
+    """
+    if session is None or session.scenario.id == scenario_id:
+        return None
+    scenario = _scenario(scenario_id)
+    if scenario is None:
+        status = "Pick a situation above, then press **Start conversation**."
+    else:
+        status = (
+            f"You picked **{as_text(scenario.title)}**. Read the brief, then press "
+            f"**Start conversation** to talk to {as_text(scenario.persona.first_name)}."
+        )
+    name = session.scenario.persona.first_name
+    count = len(session.turns)
+    if session.transcript.ended_at is not None:
+        earlier = f"Your conversation with {name} has ended."
+    elif count:
+        earlier = f"You left your conversation with {name} after {_replies(count)}."
+    else:
+        return PracticeView(feedback=FEEDBACK_HINT, status=status)  # nothing was said yet
+    earlier = f"{earlier} {_where_kept(session)}"
+    return PracticeView(
+        feedback=FEEDBACK_HINT,
+        status=f"{as_text(earlier)} {status}",
+        info=html.escape(earlier),  # pop-ups render HTML
+    )
 
 
 def start(

@@ -31,6 +31,8 @@ def render(view: practice.PracticeView) -> list[Any]:
     """Component updates for a view, in the order of ``PracticeTab`` outputs."""
     if view.notice:
         gr.Warning(view.notice)
+    if view.info:
+        gr.Info(view.info)
     status = f"⚠ {view.notice}" if view.notice else view.status
     figures = view.figures or (None, None)
     downloads = view.downloads
@@ -97,11 +99,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
                 end_button = gr.Button("End and see debrief", elem_id="end")
         with gr.Column(scale=2):
             gr.Markdown("### Feedback")
-            feedback = gr.Markdown(
-                "_After each reply you will see how it landed on the four behaviours: "
-                "attending, understanding, empathising and helping._",
-                elem_id="feedback",
-            )
+            feedback = gr.Markdown(practice.FEEDBACK_HINT, elem_id="feedback")
     with gr.Column(visible=False, elem_id="debrief-area") as debrief_area:
         debrief = gr.Markdown(elem_id="debrief")
         behaviours_plot = gr.Plot(label="The four behaviours", elem_id="behaviours-plot")
@@ -136,7 +134,14 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
         branch_choice,
     ]
 
-    picker.change(practice.describe, inputs=picker, outputs=card, api_visibility="private")
+    def on_pick(scenario_id: str | None, session: Session | None) -> list[Any]:
+        view = practice.switch(session, scenario_id)
+        # skip() leaves the chat as it is when there is nothing to clear (no conversation yet,
+        # or one with the situation picked), so a stray change event never wipes it.
+        rest = [gr.skip()] * len(outputs) if view is None else render(view)
+        return [practice.describe(scenario_id), *rest]
+
+    picker.change(on_pick, [picker, state], [card, *outputs], api_visibility="private")
 
     def on_start(
         scenario_id: str | None, mode_label: str | None, name: str | None

@@ -64,12 +64,74 @@ def test_a_shipped_id_is_flagged_and_never_overwritten(rapport_home: Path) -> No
 
 def test_save_writes_the_users_folder_and_the_picker_sees_it(rapport_home: Path) -> None:
     message = authoring.save(True, own_copy())
-    assert message.startswith("✔ Saved") and "my-ward.yaml" in message
+    assert message.startswith("✔ Saved **Extra patients, again** as a new scenario, `my-ward.yaml`")
     assert (rapport_home / "scenarios" / "my-ward.yaml").read_text() == own_copy()
     assert "my-ward" in dict((sid, t) for t, sid in practice.scenario_choices())
     assert "my-ward" in authoring.template_choices()
     assert authoring.load_template("my-ward") == own_copy()
     assert authoring.load_template(authoring.BLANK) == authoring.TEMPLATE
+
+
+TEMPLATE_FIELDS = (
+    "`id`, `title`, `brief`, `persona.background`, `persona.hidden_concerns[0].text`, "
+    "`facilitator_notes`"
+)
+
+
+def test_the_untouched_template_is_never_saved(rapport_home: Path) -> None:
+    message = authoring.save(True, authoring.TEMPLATE)
+    assert message == (
+        "✖ Not saved: these fields still hold the template's example text: "
+        f"{TEMPLATE_FIELDS}. Write your own first."
+    )
+    assert not any((rapport_home / "scenarios").glob("*"))
+    assert "A short title the trainee sees" not in str(practice.scenario_choices())
+    # The editor says so before anyone presses Save.
+    shown = authoring.validation_markdown(authoring.TEMPLATE)
+    assert shown.startswith("✔ **Valid:**")
+    assert "ℹ Before saving, these fields still hold the template's example text: " in shown
+    assert TEMPLATE_FIELDS in shown
+
+
+def test_a_half_edited_template_names_only_the_fields_left(rapport_home: Path) -> None:
+    edited = authoring.TEMPLATE.replace("id: my-scenario", "id: night-shift", 1).replace(
+        "title: A short title the trainee sees", "title: The night shift", 1
+    )
+    message = authoring.save(True, edited)
+    assert message.startswith("✖ Not saved") and "`brief`" in message
+    assert "`id`" not in message and "`title`" not in message
+    rewritten = edited
+    for old, new in (
+        ("What the trainee reads before starting: who they are, who", "You lead nights;"),
+        ("Who they are and what has been happening to them lately.", "A night nurse, tired."),
+        ("Something they only share once they trust you.", "Their mother is ill."),
+        ("What a good conversation looks like, and the common traps.", "Listen first."),
+    ):
+        rewritten = rewritten.replace(old, new, 1)
+    scenario, problems = authoring.check(rewritten)
+    assert scenario is not None and problems == []
+    assert authoring.template_leftovers(scenario) == []
+    assert authoring.save(True, rewritten).startswith("✔ Saved **The night shift** as a new")
+    assert "night-shift" in dict((sid, t) for t, sid in practice.scenario_choices())
+
+
+def test_saving_over_a_saved_scenario_says_it_was_updated(rapport_home: Path) -> None:
+    assert authoring.save(True, own_copy()).startswith("✔ Saved")
+    assert authoring.save(True, own_copy()) == (
+        "✔ Nothing to save: `my-ward.yaml` already holds exactly this text."
+    )
+    changed = own_copy().replace("title: Extra patients, again", "title: Extra patients", 1)
+    message = authoring.save(True, changed)
+    assert message.startswith(
+        "✔ Updated `my-ward.yaml`: **Extra patients** replaced the version saved before, which "
+        "was titled **Extra patients, again**."
+    )
+    assert (rapport_home / "scenarios" / "my-ward.yaml").read_text() == changed
+    same_title = changed.replace("max_turns: 10", "max_turns: 8", 1)
+    assert same_title != changed
+    message = authoring.save(True, same_title)
+    assert message.startswith("✔ Updated `my-ward.yaml`: **Extra patients** replaced the version")
+    assert "titled" not in message
 
 
 def test_save_refuses_invalid_text_and_unsigned_users(rapport_home: Path) -> None:

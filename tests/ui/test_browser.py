@@ -10,6 +10,7 @@ go to the app itself: nothing is fetched from the internet.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -155,6 +156,9 @@ def test_practice_with_the_real_model_coaching_and_debrief(page: Any) -> None:
 
     page.get_by_role("button", name="Send", exact=True).click()  # empty: a clear warning
     expect(page.get_by_text("Type what you would say to Sam").first).to_be_visible()
+    # The pop-up shows while the event still runs, and a click on Send before it has finished
+    # is dropped; the status line is written when it has.
+    expect(page.locator("#status")).to_contain_text("Type what you would say to Sam")
 
     send(page, "I've got ten minutes and I'm not going anywhere. What's been happening today?")
     expect(page.locator("#chat")).to_contain_text("What's been happening today?")
@@ -175,7 +179,21 @@ def test_practice_with_the_real_model_coaching_and_debrief(page: Any) -> None:
     expect(page.locator("#behaviours-plot img").first).to_be_visible(timeout=30_000)
     expect(page.locator("#trust-plot img").first).to_be_visible()
     expect(page.locator("#download-json")).to_be_visible()
+    expect(page.locator("#debrief")).not_to_contain_text("started guarded")
+    expect(page.locator("#debrief")).to_contain_text(
+        re.compile("At first Sam was guarded|Sam was guarded at first")
+    )
     shot(page, "3-debrief")
+
+    # Another situation picked now: nothing of Sam's conversation stays under Bernie's brief.
+    page.get_by_text("Row on the shop floor").first.click()
+    expect(page.locator("#status")).to_contain_text(
+        "Your conversation with Sam has ended. It is kept in My history under Jo Browser"
+    )
+    expect(page.locator("#status")).to_contain_text("talk to Bernie")
+    expect(page.locator("#debrief-area")).to_be_hidden()
+    assert bot_messages(page).count() == 0
+    shot(page, "3b-practice-switched")
 
     page.get_by_role("tab", name="My history").click()
     page.get_by_role("button", name="Show my history").click()
@@ -212,6 +230,8 @@ def test_authoring_a_broken_scenario_shows_the_validation_message(page: Any) -> 
 
     page.get_by_role("tab", name="Scenarios (facilitators)").click()
     expect(page.locator("#validation")).to_contain_text("Valid")
+    page.get_by_role("button", name="Save scenario").click()  # the untouched template
+    expect(page.locator("#save-out")).to_contain_text("template's example text: id, title")
     shot(page, "5-scenarios")
     editor = page.locator("#editor .cm-content")
     editor.click()

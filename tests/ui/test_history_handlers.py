@@ -55,3 +55,16 @@ def test_download_only_for_the_owner(ctx: AppContext) -> None:
         "That conversation could not be found.",
     )
     assert history.download(ctx, "", jo)[2] == history.NEED_NAME
+
+
+def test_the_progress_chart_names_sessions_by_title_like_the_table(ctx: AppContext) -> None:
+    play(ctx, "Jo")
+    play(ctx, "Jo", "upset-colleague")
+    view = history.history(ctx, "Jo")
+    assert isinstance(view.figure, Figure)
+    ticks = [label.get_text() for label in view.figure.axes[0].get_xticklabels()]
+    assert len(ticks) == 2
+    assert ticks[0].endswith("\nExtra patients, again")
+    assert all("workload-conflict" not in t and "upset-colleague" not in t for t in ticks)
+    titles = {row[1] for row in view.rows}
+    assert ticks[1].split("\n", 1)[1].replace("\n", " ") in titles  # wrapped, but the same title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,189 @@ def test_start_waits_for_the_warm_up_to_finish(ctx: AppContext) -> None:
     view = practice.start(ctx, SCENARIO, practice.COACHING, "Jo")
     assert ctx.warm and view.session is not None
     timer.join()
+
+
+OTHER = "colleagues-conflict"  # "Row on the shop floor", with Bernie
+
+
+def test_picking_another_situation_mid_conversation_starts_clean_and_says_where_the_old_is(
+    ctx: AppContext,
+) -> None:
+    from simulator.ui import history
+
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    send(ctx, view, REFLECT)
+    switched = practice.switch(view.session, OTHER)
+    assert switched is not None
+    # Nothing of Sam's conversation is left to mix with Bernie's brief.
+    assert switched.session is None and switched.chat == [] and switched.debrief == ""
+    assert switched.branch_choices == [] and switched.figures is None and switched.downloads is None
+    assert switched.feedback == practice.FEEDBACK_HINT
+    assert "reply to Sam" not in switched.status and "replies left" not in switched.status
+    assert "You left your conversation with Sam after 2 replies." in switched.status
+    assert "kept in My history under Jo, marked not finished" in switched.status
+    assert "Row on the shop floor" in switched.status and "talk to Bernie" in switched.status
+    assert switched.info is not None and "after 2 replies" in switched.info
+    assert switched.notice is None  # not a problem: a note, not a warning
+    # What the status promises is true: the two replies are in Jo's history.
+    shown = history.history(ctx, "Jo")
+    assert [row[1:5] for row in shown.rows] == [
+        ["Extra patients, again", "coaching", 2, "not finished"]
+    ]
+    # Start now plays Bernie, from his opening line.
+    bernie = practice.start(ctx, OTHER, practice.COACHING, "Jo")
+    assert session_of(bernie).scenario.persona.first_name == "Bernie"
+    assert len(bernie.chat) == 1 and "reply to Bernie" in bernie.status
+
+
+def test_picking_another_situation_after_the_debrief_hides_it(ctx: AppContext) -> None:
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    ended = practice.finish(ctx, view.session)
+    assert ended.debrief
+    switched = practice.switch(ended.session, OTHER)
+    assert switched is not None and switched.debrief == "" and switched.session is None
+    assert switched.status.startswith("Your conversation with Sam has ended. It is kept in")
+    assert "with its scores and transcript" in switched.status
+
+
+def test_picking_another_situation_without_a_name_says_it_is_not_in_history(
+    ctx: AppContext,
+) -> None:
+    view = started(ctx, name="")
+    send(ctx, view, GOOD)
+    switched = practice.switch(view.session, OTHER)
+    assert switched is not None and switched.session is None
+    assert "started without a name, so it is not listed in My history" in switched.status
+
+
+def test_picking_a_situation_changes_nothing_it_does_not_need_to(ctx: AppContext) -> None:
+    assert practice.switch(None, OTHER) is None  # no conversation yet
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    assert practice.switch(view.session, SCENARIO) is None  # the one already playing
+    fresh = started(ctx)  # no reply yet: nothing to report, just the new start
+    switched = practice.switch(fresh.session, OTHER)
+    assert switched is not None and switched.session is None and switched.info is None
+    assert switched.status.startswith("You picked **Row on the shop floor**")
+    unknown = practice.switch(view.session, "no-such-scenario")
+    assert unknown is not None and unknown.session is None
+    assert "Pick a situation above" in unknown.status
+
+
+def _state_names() -> list[tuple[str, str]]:
+    """(first name, state) for every mood state of every shipped scenario."""
+    from simulator.loading import available_scenarios
+
+    return [
+        (s.persona.first_name, state)
+        for s in available_scenarios().values()
+        for state in s.persona.mood.states
+    ]
+
+
+@pytest.mark.parametrize(("name", "state"), _state_names())
+def test_the_debrief_mood_sentence_reads_for_every_state(name: str, state: str) -> None:
+    from simulator.ui import formatting
+
+    start = "guarded" if state != "guarded" else "escalated"
+    moved = formatting._mood_change(name, start, state)
+    words = formatting.mood_words(state)
+    assert moved == (
+        f"At first {name} was {formatting.mood_words(start)}; by the end {name} was **{words}**."
+    )
+    stayed = formatting._mood_change(name, state, state)
+    assert stayed == f"{name} was {words} at first and still **{words}** at the end."
+    assert "-" not in words  # a phrase, not the state's id
+
+
+@pytest.mark.parametrize(
+    ("delta", "words"),
+    [
+        (0.05, "rose a little"),
+        (0.0999, "rose a little"),
+        (0.11, "rose noticeably"),
+        (-0.15, "fell noticeably"),
+        (0.2, "rose a lot"),
+        (-0.3, "fell a lot"),
+    ],
+)
+def test_trust_changes_are_said_in_words(delta: float, words: str) -> None:
+    from simulator.ui.formatting import trust_change_words
+
+    assert trust_change_words(delta) == words
+
+
+def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> None:
+    view = started(ctx)
+    for line in (GOOD, REFLECT, "That sounds exhausting, and I'm sorry it's landed on you again."):
+        send(ctx, view, line)
+    debrief = practice.finish(ctx, view.session).debrief
+    assert (
+        "3 replies. At first Sam was guarded; by the end Sam was **starting to open up**. "
+        "Sam shared 1 of the 2 things on their mind." in debrief
+    )
+    assert "| Trust rose a little; Sam was still guarded. |" in debrief
+    assert "| Trust rose noticeably; Sam was still guarded. |" in debrief
+    assert "| Trust rose a little, and Sam was now **starting to open up**. |" in debrief
+    assert re.search(r"\d\.\d", debrief) is None, debrief  # no "trust rose by 0.10"
+
+
+def test_a_debrief_of_one_reply_says_reply(ctx: AppContext) -> None:
+    view = started(ctx)
+    send(ctx, view, GOOD)
+    summary = practice.finish(ctx, view.session).debrief.split("\n\n")[1]
+    assert summary.startswith("1 reply. ")
+
+
+@pytest.mark.parametrize(
+    ("revealed", "total", "sentence"),
+    [
+        (0, 0, ""),
+        (0, 1, "Sam did not share the one thing on their mind."),
+        (1, 1, "Sam shared the one thing on their mind."),
+        (0, 3, "Sam shared none of the 3 things on their mind."),
+        (2, 3, "Sam shared 2 of the 3 things on their mind."),
+        (3, 3, "Sam shared all 3 things on their mind."),
+    ],
+)
+def test_the_concerns_sentence_reads_for_every_count(
+    revealed: int, total: int, sentence: str
+) -> None:
+    from simulator.ui.formatting import _concerns
+
+    assert _concerns("Sam", revealed, total) == sentence
+
+
+def test_equal_behaviour_lines_stay_visible_in_the_debrief_chart() -> None:
+    from simulator.loading import get_rubric
+    from simulator.transcript import BehaviourSummary, Debrief
+    from simulator.ui.charts import behaviours_figure
+
+    same = BehaviourSummary(levels=[1, 2, 2], mean=1.67)
+    debrief = Debrief(
+        behaviours={
+            "attending": BehaviourSummary(levels=[2, 3, 3], mean=2.67),
+            "understanding": same,
+            "empathising": same,
+            "helping": BehaviourSummary(levels=[0, 0, 1], mean=0.33),
+        },
+        trust=[0.3, 0.35, 0.45, 0.5],
+        moods=["guarded", "guarded", "guarded", "opening-up"],
+    )
+    ax = behaviours_figure(debrief, get_rubric("compassionate-leadership")).axes[0]
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == [
+        "Attending",
+        "Understanding",
+        "Empathising",
+        "Helping",
+    ]
+    understanding, empathising = (list(line.get_ydata()) for line in lines[1:3])
+    gaps = [abs(a - b) for a, b in zip(understanding, empathising, strict=True)]
+    assert min(gaps) >= 0.08  # apart on every reply...
+    assert all(abs(y - round(y)) < 0.2 for line in lines for y in line.get_ydata())  # ...near
+    assert len({line.get_marker() for line in lines}) == 4
+    assert len({line.get_linestyle() for line in lines}) == 4
+    assert list(ax.get_yticks()) == [0, 1, 2, 3]
