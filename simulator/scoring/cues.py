@@ -22,10 +22,14 @@ class Cue:
     name: str
     pattern: re.Pattern[str]
     supports: tuple[str, ...]
+    lower_pattern: re.Pattern[str]
+    """The same pattern without IGNORECASE, for lower-cased text: about twice as fast, and every
+    reply and sentence the scorer rates runs all the cues (a test checks the patterns hold no
+    upper-case letters, which lower-cased text would never match)."""
 
 
 def _cue(name: str, regex: str, *supports: str) -> Cue:
-    return Cue(name, re.compile(regex, re.IGNORECASE), supports)
+    return Cue(name, re.compile(regex, re.IGNORECASE), supports, re.compile(regex))
 
 
 _FEELINGS = (
@@ -260,6 +264,14 @@ _STOP_WORDS = (
 _STOP = frozenset(_STOP_WORDS.split())
 
 
+_SUPPORTING: dict[str, tuple[str, ...]] = {
+    target: tuple(cue.name for cue in CUES if target in cue.supports)
+    for target in {t for cue in CUES for t in cue.supports}
+}
+"""Per dimension or pitfall id, the names of the cues that support it, in ``CUES`` order
+(looked up for every reply and sentence, so built once)."""
+
+
 @dataclass
 class CueResult:
     """Cue matches of one reply: spans per cue and the numeric feature vector."""
@@ -270,11 +282,10 @@ class CueResult:
     def evidence_for(self, target: str) -> list[str]:
         """Verbatim spans of every cue that supports ``target`` (a dimension or pitfall id)."""
         found: list[str] = []
-        for cue in CUES:
-            if target in cue.supports:
-                for span in self.spans.get(cue.name, []):
-                    if span not in found:
-                        found.append(span)
+        for name in _SUPPORTING.get(target, ()):
+            for span in self.spans.get(name, []):
+                if span not in found:
+                    found.append(span)
         return found
 
 
@@ -335,7 +346,17 @@ def _span_key(span: str) -> str:
 
 def _within(inner: str, outer: str) -> bool:
     """Whether the key ``inner`` occurs in ``outer`` as whole words ("hard" is not in "hardly")."""
-    return re.search(r"(?<!\w)" + re.escape(inner) + r"(?!\w)", outer) is not None
+    # str.find, not a regex built per call: the scorer asks this for every pair of evidence
+    # spans of every reply, and compiling thousands of one-off patterns showed in the bench.
+    start = outer.find(inner)
+    while start != -1:
+        end = start + len(inner)
+        before = outer[start - 1] if start else " "
+        after = outer[end] if end < len(outer) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            return True
+        start = outer.find(inner, start + 1)
+    return False
 
 
 def distinct_spans(spans: list[str]) -> list[str]:
@@ -380,8 +401,15 @@ def extract(reply: str, context: str = "") -> CueResult:
     """
     spans: dict[str, list[str]] = {}
     values: list[float] = []
+    lowered = reply.lower()
+    # Lower-casing keeps offsets in all but a few scripts (e.g. a dotted capital I becomes two
+    # characters); there the case-insensitive patterns run on the reply itself.
+    same_offsets = len(lowered) == len(reply)
     for cue in CUES:
-        found = [_clean_span(m.group(0)) for m in cue.pattern.finditer(reply)]
+        matches = (
+            cue.lower_pattern.finditer(lowered) if same_offsets else cue.pattern.finditer(reply)
+        )
+        found = [_clean_span(reply[m.start() : m.end()]) for m in matches]
         found = [s for s in found if s and s in reply]
         if found:
             spans[cue.name] = found

@@ -33,9 +33,9 @@ from simulator.models.base import ChatModel, GenerationRequest, ModelError
 from simulator.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import feedback
 from simulator.scoring.cues import distinct_spans
+from simulator.scoring.evidence import MAX_EVIDENCE
 from simulator.scoring.judge_prompt import messages
 from simulator.scoring.scorer import (
-    MAX_EVIDENCE,
     THRESHOLD,
     paired_contexts,
     unscored_reason,

@@ -12,29 +12,29 @@ How a reply is rated (all offline, on the CPU):
 5. Pitfalls are detected from cues and from similarity to the pitfall's examples; each lowers the
    dimensions it names by one level (never below "emerging" while the behaviour is present).
    The clauses a pitfall's cues flag ("calm down", "it's not a big deal") are no sign of the
-   behaviours it lowers: those dimensions are rated again on the rest of the reply, and a reply
-   whose only sign of a behaviour is in the flagged clauses does not show it at all.
-6. Evidence quotes cue matches and the sentence that shows each behaviour most (at the highest
-   level, then most surely), never the words a pitfall flagged, and two behaviours do not quote
-   the same sentence when another fits one of them as well. In small batches (the app rates one
-   reply at a time) sentences are embedded to find it; large batches (batch evaluation) rank
-   sentences by their cues and words alone, which costs no extra embedding.
+   behaviours it lowers: those dimensions are rated again on the rest of the reply (unless a cue
+   of the behaviour already shows outside them), and a reply whose only sign of a behaviour is
+   in the flagged clauses does not show it at all.
+6. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
+   (at the highest level, then most surely), never the words a pitfall flagged, and two
+   behaviours do not quote the same sentence when another fits one of them as well. In small
+   batches (the app rates one reply at a time) sentences are embedded to find it; large batches
+   (batch evaluation) rank sentences by their cues and words alone, which costs no extra
+   embedding.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 
 from simulator.schema import Pitfall, Rubric
 from simulator.scoring import cues as cue_module
-from simulator.scoring import feedback
+from simulator.scoring import evidence, feedback
 from simulator.scoring.embeddings import Embedder, get_scorer_embedder
 from simulator.scoring.types import DimensionScore, ReplyScore
 
@@ -49,19 +49,9 @@ THRESHOLD = 0.5
 PITFALL_SIMILARITY = 0.72
 """Cosine similarity to a pitfall example above which the pitfall is reported."""
 
-MAX_EVIDENCE = 3
-
 SENTENCE_EVIDENCE_BATCH = 16
 """Batches up to this many replies embed their sentences to choose evidence; larger ones rank
 sentences by cues only (embedding every sentence would cost about half as much again as scoring)."""
-
-PITFALL_SHOWS: dict[str, frozenset[str]] = {"premature-fixing": frozenset({"helping"})}
-"""Pitfalls that are a badly timed form of a behaviour they lower: their words still show it (a
-premature fix is still help, offered too soon), so they lower its level without being cut out of
-its evidence. A pitfall's words never count for any other dimension it lowers."""
-
-Region = tuple[int, int]
-"""Character offsets [start, end) of flagged words in a reply."""
 
 
 def unscored_reason(reply: object) -> str | None:
@@ -326,7 +316,7 @@ class RubricScorer:
 
     def _rank_units(
         self, units: list[dict[str, list[str]]], contexts: list[str]
-    ) -> dict[str, list[list[Candidate]]]:
+    ) -> dict[str, list[list[evidence.Candidate]]]:
         """Per dimension and reply, the sentences that may be quoted, best first.
 
         Best means at the highest level the sentence shows on its own, then the surest: a
@@ -334,7 +324,9 @@ class RubricScorer:
         what was said (level 1), even when the feeling is the surer sign of something.
         """
         ids = self.rubric.dimension_ids
-        ranked = {d: [[Candidate(u, 0, 0.0) for u in reply[d]] for reply in units] for d in ids}
+        ranked = {
+            d: [[evidence.Candidate(u, 0, 0.0) for u in reply[d]] for reply in units] for d in ids
+        }
         # Every sentence of a reply is ranked once, for all dimensions; a reply whose dimensions
         # have one candidate each needs no ranking.
         pools = [list(dict.fromkeys(u for d in ids for u in reply[d])) for reply in units]
@@ -363,7 +355,8 @@ class RubricScorer:
                     continue
                 rank, level = fit
                 found = [
-                    Candidate(u, int(level[row[i, u]]), float(rank[row[i, u]])) for u in units[i][d]
+                    evidence.Candidate(u, int(level[row[i, u]]), float(rank[row[i, u]]))
+                    for u in units[i][d]
                 ]
                 ranked[d][i] = sorted(found, key=lambda c: (c.level, c.rank), reverse=True)
         return ranked
@@ -405,8 +398,10 @@ class RubricScorer:
     def _rate_outside(
         self,
         preds: Predictions,
+        texts: list[str],
         contexts: list[str],
-        flagged: list[dict[str, list[Region]]],
+        cue_results: list[Any],
+        flagged: list[dict[str, list[evidence.Region]]],
         units: list[dict[str, list[str]]],
     ) -> dict[tuple[int, str], tuple[float, int]]:
         """Probability and level of each dimension on what a reply says outside the words its
@@ -419,9 +414,23 @@ class RubricScorer:
             for d in regions
             if d in ids and preds.level[i, ids.index(d)] > 0
         ]
+        out: dict[tuple[int, str], tuple[float, int]] = {}
+        for i, d in list(todo):
+            if any(
+                not evidence.covered(texts[i], span, flagged[i][d])
+                for span in cue_results[i].evidence_for(d)
+            ):
+                # A cue of the behaviour outside the flagged clauses shows it there: rating the
+                # rest again would cost an embedding and only confirm it (measured on our
+                # labelled replies: 37 of the 62 rated again were such).
+                out[i, d] = (
+                    float(preds.probability[i, ids.index(d)]),
+                    int(preds.level[i, ids.index(d)]),
+                )
+                todo.remove((i, d))
         rest = {(i, d): " ".join(units[i][d]) for i, d in todo}
         # Nothing left outside the flagged clauses shows nothing.
-        out: dict[tuple[int, str], tuple[float, int]] = dict.fromkeys(todo, (0.0, 0))
+        out.update(dict.fromkeys(todo, (0.0, 0)))
         pairs = list(dict.fromkeys((text, contexts[i]) for (i, _), text in rest.items() if text))
         if not pairs:
             return out
@@ -437,12 +446,15 @@ class RubricScorer:
         preds, cue_results, emb = self.predict(texts, contexts)
         pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
         ids = self.rubric.dimension_ids
-        flagged = [_flagged(text, found) for text, found in zip(texts, pitfalls, strict=True)]
+        flagged = [
+            evidence.flagged_regions(text, found)
+            for text, found in zip(texts, pitfalls, strict=True)
+        ]
         units = [
-            {d: _units(text, regions.get(d, [])) for d in ids}
+            {d: evidence.quotable_units(text, regions.get(d, [])) for d in ids}
             for text, regions in zip(texts, flagged, strict=True)
         ]
-        outside = self._rate_outside(preds, contexts, flagged, units)
+        outside = self._rate_outside(preds, texts, contexts, cue_results, flagged, units)
         ranked = self._rank_units(units, contexts)
         out: list[ReplyScore] = []
         for i, text in enumerate(texts):
@@ -457,21 +469,23 @@ class RubricScorer:
                     lowered = []  # nothing to lower: don't claim the pitfall changed the level
                 rated[dim.id] = (lv, p, lowered)
             shown = [d for d in ids if rated[d][0] > 0]
-            best = _choose({d: ranked[d][i] for d in ids}, shown)
+            best = evidence.choose({d: ranked[d][i] for d in ids}, shown)
             dims: dict[str, DimensionScore] = {}
             for dim in self.rubric.dimensions:
                 lv, p, lowered = rated[dim.id]
                 regions, quotable = flagged[i].get(dim.id, []), units[i][dim.id]
                 best_sentence = best.get(dim.id, "")
-                evidence = (
-                    _evidence(text, dim.id, cue_results[i], best_sentence, regions, quotable)
+                spans = (
+                    evidence.evidence_spans(
+                        text, dim.id, cue_results[i], best_sentence, regions, quotable
+                    )
                     if lv > 0
                     else []
                 )
                 dims[dim.id] = DimensionScore(
                     level=lv,
                     probability=round(p, 4),
-                    evidence=evidence,
+                    evidence=spans,
                     explanation=feedback.explanation(self.rubric, dim, lv, p, lowered),
                     tip=feedback.tip(dim, lv, lowered),
                 )
@@ -485,17 +499,6 @@ class RubricScorer:
                 )
             )
         return out
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A sentence (or the part of one outside a pitfall's words) that may be quoted as evidence."""
-
-    text: str
-    level: int
-    """The level the sentence shows on its own (0 when it was not rated)."""
-    rank: float
-    """How surely it shows the behaviour; comparable only within one dimension."""
 
 
 def _lower(level: int, p: float, outside: tuple[float, int] | None) -> tuple[int, float]:
@@ -522,120 +525,6 @@ def _lower(level: int, p: float, outside: tuple[float, int] | None) -> tuple[int
     return max(min(level, level_outside) - 1, 1), p
 
 
-def _choose(ranked: dict[str, list[Candidate]], shown: list[str]) -> dict[str, str]:
-    """The sentence each shown dimension quotes: its best candidate, except that two dimensions
-    that would quote the same sentence split when one of them has another sentence at the same
-    level (the named feeling for empathising, the paraphrase beside it for understanding). The
-    dimension that loses least by moving is the one that moves."""
-    choice = {d: ranked[d][0] for d in shown if ranked[d]}
-    for a, b in combinations(list(choice), 2):
-        if choice[a].text != choice[b].text:
-            continue
-        moves: list[tuple[float, str, Candidate]] = []
-        for d in (a, b):
-            taken = {c.text for k, c in choice.items() if k != d}
-            alt = next((c for c in ranked[d][1:] if c.text not in taken), None)
-            if alt is not None and alt.level >= max(choice[d].level, 1):
-                moves.append((choice[d].rank - alt.rank, d, alt))
-        if moves:
-            _, d, alt = min(moves, key=lambda move: move[0])
-            choice[d] = alt
-    return {d: c.text for d, c in choice.items()}
-
-
-def _flagged(text: str, found: list[Pitfall]) -> dict[str, list[Region]]:
-    """Per dimension, the clauses of the reply in which a pitfall that lowers it was said (as its
-    cues found it); none for a pitfall found by similarity alone, or one whose words still show
-    the dimension (``PITFALL_SHOWS``)."""
-    out: dict[str, list[Region]] = {}
-    for pit in found:
-        regions = [
-            _clause(text, *match.span())
-            for cue in cue_module.CUES
-            if pit.id in cue.supports
-            for match in _CORES[cue.name].finditer(text)
-        ]
-        for dim_id in pit.lowers:
-            if regions and dim_id not in PITFALL_SHOWS.get(pit.id, frozenset()):
-                out.setdefault(dim_id, []).extend(regions)
-    return out
-
-
-_SENTENCE_TAIL = "[^.!?]*"
-
-
-def _core(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """A cue's pattern without the rest of the sentence it runs on to: only the words that make
-    the cue ("calm down"), so that a pitfall does not take the clauses after it with it."""
-    source = pattern.pattern
-    if source.endswith(_SENTENCE_TAIL):
-        source = source[: -len(_SENTENCE_TAIL)]
-    return re.compile(source, pattern.flags)
-
-
-_CORES: dict[str, re.Pattern[str]] = {cue.name: _core(cue.pattern) for cue in cue_module.CUES}
-
-_CLAUSE_BREAK = re.compile(
-    r"[,;:.!?]+|\s[-\u2013\u2014]\s|\b(?:but|and|yet|though|although|because|while)\b",
-    re.IGNORECASE,
-)
-
-
-def _clause(text: str, start: int, end: int) -> Region:
-    """The clause around the words ``text[start:end]``: back to the clause break before them and
-    on to the one after ("I'm sorry, but [calm down], it's [not a big deal]")."""
-    while start < end and not text[start].isalnum():
-        start += 1  # a match may begin at the break before it (". Just ...")
-    breaks = list(_CLAUSE_BREAK.finditer(text))
-    left = max((b.end() for b in breaks if b.end() <= start), default=0)
-    right = min((b.start() for b in breaks if b.start() >= end), default=len(text))
-    return left, right
-
-
-def _units(text: str, regions: list[Region]) -> list[str]:
-    """The reply's sentences, cut around flagged words: what may be quoted as evidence."""
-    units: list[str] = []
-    at = 0
-    for sentence in cue_module.sentences(text):
-        start = text.find(sentence, at)
-        at = start + len(sentence)
-        units.extend(_outside(text, start, at, regions))
-    return units
-
-
-_CONNECTIVE = r"(?:and|but|so|or|yet|though|although|because|while|as|if)"
-_DANGLING_END = re.compile(r"[\s,;:-]*\b" + _CONNECTIVE + r"\W*$", re.IGNORECASE)
-_DANGLING_START = re.compile(r"^" + _CONNECTIVE + r"\b[\s,;:-]*", re.IGNORECASE)
-
-
-def _outside(text: str, start: int, end: int, regions: list[Region]) -> list[str]:
-    """The verbatim pieces of ``text[start:end]`` that no region covers, each a quotable span.
-
-    Where flagged words were cut out, the connective left dangling beside them goes too ("I'm
-    sorry it's been such a hard week, but" becomes "I'm sorry it's been such a hard week").
-    """
-    pieces: list[str] = []
-    at = start
-    for r_start, r_end in sorted(regions):
-        if r_end <= at or r_start >= end:
-            continue
-        if r_start > at:
-            pieces.append(_tidy(text[at:r_start], cut_before=at > start, cut_after=True))
-        at = max(at, r_end)
-    if at < end:
-        pieces.append(_tidy(text[at:end], cut_before=at > start, cut_after=False))
-    return [p for p in pieces if any(ch.isalpha() for ch in p)]
-
-
-def _tidy(piece: str, cut_before: bool, cut_after: bool) -> str:
-    """A piece of a sentence as a quotable span (still a substring of it)."""
-    piece = cue_module.trim_span(piece)
-    for cut, dangling in ((cut_before, _DANGLING_START), (cut_after, _DANGLING_END)):
-        while cut and (shorter := cue_module.trim_span(dangling.sub("", piece))) != piece:
-            piece = shorter
-    return piece
-
-
 def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context: str) -> bool:
     """Help offered to someone who has just voiced a feeling, with no listening in the reply."""
     if "helping" not in ids:
@@ -647,54 +536,6 @@ def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context
         and listening < 0.3
         and cue_module.extract(context).features[cue_module.FEATURE_NAMES.index("feeling_word")] > 0
     )
-
-
-def _evidence(
-    text: str,
-    dimension_id: str,
-    result: Any,
-    best_sentence: str,
-    regions: list[Region],
-    units: list[str],
-) -> list[str]:
-    """Verbatim spans supporting a level: cue matches in the sentence that shows the behaviour
-    most, then that sentence itself; never invented text, and never the words a pitfall flagged
-    (``regions``): a cue match that runs into them is cut short. ``units`` are the sentences (cut
-    around flagged words) that may be quoted."""
-    found = [
-        piece
-        for span in result.evidence_for(dimension_id)
-        for piece in _cut(text, cue_module.trim_span(span), regions)
-    ]
-    found = [s for s in found if s and s in text]
-    best_sentence = cue_module.trim_span(best_sentence)
-    # A lone keyword ("rough") reads better as the sentence it sits in.
-    spans = [_sentence_of(s, best_sentence, units) for s in found]
-    spans.sort(key=lambda span: (span not in best_sentence, text.find(span)))
-    if best_sentence and best_sentence in text and not any(s in best_sentence for s in spans):
-        spans.insert(0, best_sentence)
-    spans = cue_module.distinct_spans(spans)
-    if not spans:
-        # The whole reply, unless flagged words have to be left out of it.
-        spans = units[:1] if regions else [text.strip()]
-    return [s for s in spans if s and s in text][:MAX_EVIDENCE]
-
-
-def _sentence_of(span: str, best_sentence: str, units: list[str]) -> str:
-    """A span of one or two words as the sentence it sits in (the best one when it is there)."""
-    if len(span.split()) >= 3:
-        return span
-    if span in best_sentence:
-        return best_sentence
-    return next((unit for unit in units if span in unit), span)
-
-
-def _cut(text: str, span: str, regions: list[Region]) -> list[str]:
-    """The parts of a span (found in ``text``) outside the flagged regions."""
-    if not regions:
-        return [span]
-    start = text.find(span)
-    return _outside(text, start, start + len(span), regions) if start >= 0 else []
 
 
 DEFAULT_RUBRIC_ID = "compassionate-leadership"

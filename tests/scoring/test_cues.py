@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from simulator.scoring import cues
 
 
@@ -111,3 +113,19 @@ def test_reassurance_is_not_blame_and_praise_is_not_dismissal() -> None:
         ("Just delegate it.", "quick_fix"),
     ):
         assert cue in cues.extract(reply).spans, reply
+
+
+def test_cues_match_whatever_the_case_and_quote_the_reply_verbatim() -> None:
+    for cue in cues.CUES:
+        source = re.sub(r"\\[A-Za-z]", "", cue.lower_pattern.pattern)
+        assert source == source.lower(), f"{cue.name} has upper-case letters"
+    shouting = "SO YOU'RE SAYING the rota is unfair? That Sounds Exhausting."
+    found = cues.extract(shouting).spans
+    assert set(found) == set(cues.extract(shouting.lower()).spans)
+    assert all(span in shouting for spans in found.values() for span in spans)
+    # A capital dotted I lower-cases to two characters: offsets would shift, so the
+    # case-insensitive patterns read the reply itself, and quotes stay verbatim.
+    dotted = "İstanbul was rough. So you're saying the move made it worse?"
+    spans = cues.extract(dotted).spans
+    assert "reflection_stem" in spans
+    assert all(span in dotted for values in spans.values() for span in values)

@@ -7,7 +7,8 @@ import pytest
 
 from simulator.schema import Rubric
 from simulator.scoring import RubricScorer, default_scorer
-from simulator.scoring.scorer import MAX_REPLY_CHARS, Candidate, _choose, load_rubric
+from simulator.scoring.evidence import Candidate, choose
+from simulator.scoring.scorer import MAX_REPLY_CHARS, load_rubric
 
 SAM = "They gave me two extra patients again. Nobody even asked."
 
@@ -345,12 +346,12 @@ def test_two_behaviours_share_a_sentence_only_when_no_other_fits_as_well() -> No
         "empathising": [Candidate(feeling, 2, 9.0), Candidate(paraphrase, 0, -4.0)],
     }
     shown = ["understanding", "empathising"]
-    assert _choose(ranked, shown) == {"understanding": paraphrase, "empathising": feeling}
+    assert choose(ranked, shown) == {"understanding": paraphrase, "empathising": feeling}
     # The other sentence shows understanding less (a lower level): both quote the feeling.
     ranked["understanding"][1] = Candidate(paraphrase, 0, -1.0)
-    assert _choose(ranked, shown) == {"understanding": feeling, "empathising": feeling}
+    assert choose(ranked, shown) == {"understanding": feeling, "empathising": feeling}
     # A dimension that is not shown quotes nothing and takes no sentence.
-    assert _choose(ranked, ["empathising"]) == {"empathising": feeling}
+    assert choose(ranked, ["empathising"]) == {"empathising": feeling}
 
 
 def test_caring_words_near_pitfall_phrases_keep_their_credit(scorer: RubricScorer) -> None:
