@@ -37,3 +37,20 @@ class DictatedScorer:
     ) -> list[ReplyScore]:
         contexts = contexts or [""] * len(replies)
         return [self.score(r, c) for r, c in zip(replies, contexts, strict=True)]
+
+
+def transcript_record(turns: list[dict[str, object]]) -> dict[str, object]:
+    """An exported transcript (as ``rapport run --json`` writes one) around the given turns, for
+    the tests of the readers that take them back."""
+    return {
+        "session_id": "t1",
+        "scenario_id": "workload-conflict",
+        "scenario_version": 1,
+        "rubric_id": "compassionate-leadership",
+        "rubric_version": 1,
+        "model": "scripted",
+        "start_trust": 0.3,
+        "start_mood": "guarded",
+        "opening_line": "What now?",
+        "turns": turns,
+    }

@@ -15,25 +15,16 @@ from simulator.evaluation.batch import EvaluationError, evaluate_file, read_repl
 from simulator.models.fake import ScriptedModel
 from simulator.schema import Rubric, Scenario
 from simulator.session import Session
-from tests.fakes import DictatedScorer
+from tests.fakes import DictatedScorer, transcript_record
 
 
 def turn(index: int, learner: str, persona: str) -> dict[str, object]:
     return {"index": index, "learner": learner, "persona": persona, "mood": "guarded", "trust": 0.3}
 
 
-TRANSCRIPT = {
-    "session_id": "t1",
-    "scenario_id": "workload-conflict",
-    "scenario_version": 1,
-    "rubric_id": "compassionate-leadership",
-    "rubric_version": 1,
-    "model": "scripted",
-    "start_trust": 0.3,
-    "start_mood": "guarded",
-    "opening_line": "What now?",
-    "turns": [turn(0, "What's happening?", "A lot."), turn(1, "That sounds hard.", "It is.")],
-}
+TRANSCRIPT = transcript_record(
+    [turn(0, "What's happening?", "A lot."), turn(1, "That sounds hard.", "It is.")]
+)
 NO_LEARNER = {**TRANSCRIPT, "turns": [{"index": 0, "persona": "x", "mood": "m", "trust": 1}]}
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from simulator.ui import evaluate
 from simulator.ui.context import AppContext
+from tests.fakes import transcript_record
 from tests.ui.helpers import plain
 
 LABELLED = """\
@@ -21,17 +22,8 @@ d,Everyone is busy.,I'm drowning.,0,0,0,0
 d,I'm sorry it's been so tough.,Rough week.,0,0,1,0
 """
 
-TRANSCRIPT = {
-    "session_id": "t1",
-    "scenario_id": "workload-conflict",
-    "scenario_version": 1,
-    "rubric_id": "compassionate-leadership",
-    "rubric_version": 1,
-    "model": "scripted",
-    "start_trust": 0.3,
-    "start_mood": "guarded",
-    "opening_line": "What now?",
-    "turns": [
+TRANSCRIPT = transcript_record(
+    [
         {
             "index": 0,
             "learner": "What's been happening on your shift?",
@@ -46,8 +38,8 @@ TRANSCRIPT = {
             "mood": "guarded",
             "trust": 0.4,
         },
-    ],
-}
+    ]
+)
 
 
 def progress_log() -> tuple[list[tuple[float, str]], evaluate.Progress]:
