@@ -58,9 +58,12 @@ _INSTRUCTION_LEAK = re.compile(
 # right now", "Gotta go, bye"), which strands the trainee mid-conversation. Wanting it over
 # ("Are we done?") stays in character; announcing a departure does not.
 _LEAVES_SCENE = re.compile(
-    r"\b(toilet|loo|bathroom|restroom)\b"
-    r"|\b(i have|i need|i've got|i got|gotta) (to )?go( now)?[.!,]"
-    r"|\b(good)?bye\b|\bsee you (later|tomorrow|around|soon)\b|\bi'?m (leaving|off) now\b",
+    r"\bi(?:['\u2019]m| am) (?:going|off|heading|popping|nipping) (?:out )?to (?:the )?"
+    r"(?:toilet|loo|bathroom|restroom|canteen|car)\b"
+    r"|\bi need (?:the|to use the) (?:toilet|loo|bathroom)\b"
+    r"|\b(?:i have|i need|i(?:['\u2019]ve| have) got|i got|gotta) (?:to )?go(?: now)?[.!,]"
+    r"|\bi(?:['\u2019]m| am) (?:leaving|off) now\b"
+    r"|(?:^|[.!?,]\s*)(?:good)?bye(?: then| now)?[.!]",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^\s*([A-Z][\w .'-]{0,30}|\w+ \(.*?\)):\s*")

@@ -91,6 +91,8 @@ def test_clean(raw: str, expected: str) -> None:
         ("Fine.", "too short or not a whole sentence"),
         ("Nobody clocks it. I'm going to the toilet right now.", "leaves the conversation"),
         ("Look, I've got to go. Bye.", "leaves the conversation"),
+        ("I\u2019m off now. Sort it out yourself.", "leaves the conversation"),
+        ("Fine. Whatever. Bye then.", "leaves the conversation"),
         ("Honestly? I've got ten minutes and I'm not going anywhere.", "parrots the trainee"),
     ],
 )
@@ -103,6 +105,18 @@ def test_guard_rejects(text: str, reason: str) -> None:
         learner_line="I've got ten minutes and I'm not going anywhere. What's up?",
     )
     assert verdict == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I never got to say goodbye to him.",
+        "I was helping Mr Jones to the toilet when it kicked off.",
+        "I don't need to go home. I'm not leaving everyone short.",
+    ],
+)
+def test_guard_lets_the_colleague_talk_about_leaving_and_rooms(text: str) -> None:
+    assert guard(text, persona_first_name="Sam", forbidden_keywords=[], previous_lines=[]) is None
 
 
 def test_guard_accepts_an_in_character_line() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 DEFAULT_RUBRIC = "compassionate-leadership"
@@ -179,10 +180,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     Returns:
         0 on success, 2 when the input or rubric cannot be used.
     """
-    from simulator.evaluation.batch import evaluate_file, prepare_out_dir
+    from simulator.evaluation.batch import check_input_file, evaluate_file, prepare_out_dir
 
     try:
-        # Before the scorer loads and scores: a bad --out must not cost a whole run.
+        # Before the scorer loads and scores: a bad --out must not cost a whole run, and a
+        # mistyped input must not leave an empty --out folder behind.
+        check_input_file(Path(args.transcripts))
         prepare_out_dir(args.out, "--out")
         rubric = _rubric(args.rubric)
         scorer = _scorer(args, rubric)

@@ -266,13 +266,18 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     return records, bad
 
 
-def read_replies(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read a transcripts file: CSV by extension, JSON or JSONL by extension or by content
-    (a file of unknown type starting with "{" or "[")."""
+def check_input_file(path: Path) -> None:
+    """Raise EvaluationError unless ``path`` is a file (checked before anything is written)."""
     if not path.is_file():
         raise EvaluationError(
             f"{path} is not a file; give a .json, .jsonl or .csv transcripts file"
         )
+
+
+def read_replies(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
+    """Read a transcripts file: CSV by extension, JSON or JSONL by extension or by content
+    (a file of unknown type starting with "{" or "[")."""
+    check_input_file(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":

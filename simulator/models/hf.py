@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,14 +62,34 @@ def _converted_dir(gguf: Path) -> Path:
     return cache_dir() / "models" / f"{gguf.stem}-{key[:12]}"
 
 
-def _remove_older_conversions(target: Path) -> None:
-    """Drop conversions of an earlier file of the same name (and their dtype copies) once a new
-    one is saved: they belong to a model that was replaced, or to the path-keyed folders of
-    earlier versions."""
+SOURCE_FILE = "rapport-source.txt"
+"""Written into each conversion: the GGUF path it was made from."""
+
+STALE_AFTER_S = 3600
+"""A conversion without a source file (made by a version that keyed them by path) is removed only
+once it is this old: a process that was just given it may still be loading it."""
+
+
+def _remove_older_conversions(target: Path, gguf: Path) -> None:
+    """Once a conversion is saved, drop the ones it replaces (and their dtype copies): those made
+    from the same path before the file changed, and old ones from earlier versions, which keyed
+    them by path and left one behind per set-up. Another file of the same name elsewhere keeps
+    its conversion."""
     stem = target.name[: -len("-") - 12]
-    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{12}(-[a-z0-9]+)?")
+    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{12}")
+    source = str(gguf.resolve())
+    now = time.time()
     for folder in target.parent.iterdir():
-        if not folder.name.startswith(target.name) and pattern.fullmatch(folder.name):
+        found = pattern.match(folder.name)
+        if found is None or folder.name.startswith(target.name) or folder.suffix == ".partial":
+            continue
+        base = folder.with_name(found.group(0))  # a dtype copy follows its base folder
+        try:
+            made_from = (base / SOURCE_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            made_from = None
+        old = now - folder.stat().st_mtime > STALE_AFTER_S
+        if made_from == source or (made_from is None and old):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -86,8 +107,9 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     model.save_pretrained(str(partial))
     tokenizer.save_pretrained(str(partial))
+    (partial / SOURCE_FILE).write_text(str(gguf.resolve()), encoding="utf-8")
     partial.replace(target)
-    _remove_older_conversions(target)
+    _remove_older_conversions(target, gguf)
 
 
 def _dtype_copy(location: str, dtype: str) -> str:

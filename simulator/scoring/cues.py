@@ -329,7 +329,7 @@ _SPAN_START = re.compile(r"^[^\w\"'\u2018\u201c(]+")
 def trim_span(span: str) -> str:
     """A span without leading punctuation or surrounding spaces, so that it starts at a word or a
     quote (``". What's up?"`` becomes ``"What's up?"``); the result is a substring of ``span``."""
-    return _SPAN_START.sub("", span.strip()).rstrip(" ,;:-")
+    return _SPAN_START.sub("", span.strip()).rstrip(" ,;:-\u2013\u2014")
 
 
 def _clean_span(span: str) -> str:

@@ -137,7 +137,7 @@ def quotable_units(text: str, regions: list[Region]) -> list[str]:
 
 
 _CONNECTIVE = r"(?:and|but|so|or|yet|though|although|because|while|as|if)"
-_DANGLING_END = re.compile(r"[\s,;:-]*\b" + _CONNECTIVE + r"\W*$", re.IGNORECASE)
+_DANGLING_END = re.compile(r"[\s,;:\u2013\u2014-]*\b" + _CONNECTIVE + r"\W*$", re.IGNORECASE)
 _DANGLING_START = re.compile(r"^" + _CONNECTIVE + r"\b[\s,;:-]*", re.IGNORECASE)
 
 

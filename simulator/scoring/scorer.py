@@ -10,11 +10,11 @@ How a reply is rated (all offline, on the CPU):
    the behaviour is present and a level. Dimensions the labelled set does not know (a course
    designer's own) are rated from exemplar similarity alone, so any rubric works without code.
 5. Pitfalls are detected from cues and from similarity to the pitfall's examples; each lowers the
-   dimensions it names by one level (never below "emerging" while the behaviour is present).
-   The clauses a pitfall's cues flag ("calm down", "it's not a big deal") are no sign of the
-   behaviours it lowers: those dimensions are rated again on the rest of the reply (unless a cue
-   of the behaviour already shows outside them), and a reply whose only sign of a behaviour is
-   in the flagged clauses does not show it at all.
+   dimensions it names by at least one level (never below "emerging" while the behaviour still
+   shows outside its words). The clauses a pitfall's cues flag ("calm down", "it's not a big
+   deal") are no sign of the behaviours it lowers: those dimensions are rated again on the rest
+   of the reply (unless a cue of the behaviour already shows outside them), and a reply whose
+   only sign of a behaviour is in the flagged clauses does not show it at all.
 6. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
    (at the highest level, then most surely), never the words a pitfall flagged, and two
    behaviours do not quote the same sentence when another fits one of them as well. In small

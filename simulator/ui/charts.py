@@ -90,10 +90,10 @@ def trust_figure(debrief: Debrief, persona_name: str) -> Figure:
     for point in debrief.turning_points:
         x = point.turn + 1
         if x < len(debrief.trust):
-            rose = debrief.trust[x] > debrief.trust[x - 1]
-            ax.scatter(
-                [x], [debrief.trust[x]], s=140, color="#2ca02c" if rose else "#d62728", zorder=3
-            )
+            change = debrief.trust[x] - debrief.trust[x - 1]
+            # Grey where trust could not move (already at its highest or lowest).
+            colour = "#2ca02c" if change > 0 else "#d62728" if change < 0 else "#888888"
+            ax.scatter([x], [debrief.trust[x]], s=140, color=colour, zorder=3)
             ax.annotate(
                 f"reply {x}",
                 (x, debrief.trust[x]),

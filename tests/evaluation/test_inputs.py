@@ -175,3 +175,13 @@ def test_help_texts_show_a_plain_percent_sign(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         parser().parse_args(["evaluate", "--help"])
     assert "%%" not in capsys.readouterr().out
+
+
+def test_a_mistyped_input_leaves_no_out_folder_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    args = parser().parse_args(["evaluate", str(tmp_path / "typo.jsonl"), "--out", str(out)])
+    assert args.handler(args) == 2
+    assert "typo.jsonl is not a file" in capsys.readouterr().err
+    assert not out.exists()

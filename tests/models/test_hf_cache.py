@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -37,19 +38,34 @@ def test_the_same_file_unpacked_again_elsewhere_reuses_its_conversion(
     assert hf._converted_dir(first).name.startswith("Tiny.Q4_1-")
 
 
-def test_a_new_conversion_removes_older_ones_of_the_same_file_name(cache: Path) -> None:
+def test_a_new_conversion_removes_only_the_ones_it_replaces(tmp_path: Path, cache: Path) -> None:
+    gguf = _gguf(tmp_path / "venv", b"new weights", 1_000)
     models = cache / "models"
-    kept = [
-        "Tiny.Q4_1-0123456789ab",  # the new conversion
-        "Tiny.Q4_1-0123456789ab-bfloat16",  # and its dtype copy
-        "Other.Q8_0-aaaaaaaaaaaa",  # another model
-        "Tiny.Q4_1-bbbbbbbbbbbb.partial",  # another process still converting
-    ]
-    removed = ["Tiny.Q4_1-fedcba987654", "Tiny.Q4_1-fedcba987654-bfloat16"]
-    for name in kept + removed:
+    folders = {
+        "Tiny.Q4_1-0123456789ab": None,  # the new conversion
+        "Tiny.Q4_1-0123456789ab-bfloat16": None,  # and its dtype copy
+        "Tiny.Q4_1-111111111111": str(gguf.resolve()),  # this path before the file changed
+        "Tiny.Q4_1-111111111111-bfloat16": None,  # its dtype copy
+        "Tiny.Q4_1-222222222222": str(tmp_path / "elsewhere" / "Tiny.Q4_1.gguf"),  # another file
+        "Tiny.Q4_1-333333333333": None,  # an earlier version's path-keyed folder, old
+        "Tiny.Q4_1-444444444444": None,  # one just made by an earlier version: may be loading
+        "Other.Q8_0-aaaaaaaaaaaa": None,  # another model
+        "Tiny.Q4_1-bbbbbbbbbbbb.partial": None,  # another process still converting
+    }
+    for name, source in folders.items():
         (models / name).mkdir(parents=True)
         (models / name / "config.json").write_text("{}")
+        if source is not None:
+            (models / name / hf.SOURCE_FILE).write_text(source)
+        if name != "Tiny.Q4_1-444444444444":
+            old = time.time() - 2 * hf.STALE_AFTER_S
+            os.utime(models / name, (old, old))
 
-    hf._remove_older_conversions(models / kept[0])
+    hf._remove_older_conversions(models / "Tiny.Q4_1-0123456789ab", gguf)
 
-    assert sorted(p.name for p in models.iterdir()) == sorted(kept)
+    removed = {
+        "Tiny.Q4_1-111111111111",
+        "Tiny.Q4_1-111111111111-bfloat16",
+        "Tiny.Q4_1-333333333333",
+    }
+    assert {p.name for p in models.iterdir()} == set(folders) - removed
