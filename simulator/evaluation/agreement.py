@@ -8,7 +8,6 @@ against something obvious.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from simulator.evaluation.batch import csv_delimiter
+from simulator.evaluation.batch import csv_reader
 from simulator.schema import Rubric
 
 BOOTSTRAP_SAMPLES = 1000
@@ -182,9 +181,7 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
     except OSError as exc:
         raise AgreementError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        delimiter = csv_delimiter(handle.readline())
-        handle.seek(0)
-        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader = csv_reader(handle)
         header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
         if "text" not in header:
             found = ", ".join(repr(h) for h in header) or "nothing"

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
@@ -229,15 +229,20 @@ def csv_delimiter(header: str) -> str:
     return ","
 
 
+def csv_reader(handle: TextIO) -> csv.DictReader[str]:
+    """Rows of an open CSV file as dicts, with the separator read from its header row."""
+    delimiter = csv_delimiter(handle.readline())
+    handle.seek(0)
+    return csv.DictReader(handle, delimiter=delimiter)
+
+
 def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     """Read one reply per row: ``text``, optional ``context``, ``transcript_id``/``conv_id``,
     ``turn``."""
     records: list[ReplyRecord] = []
     bad: list[Malformed] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        delimiter = csv_delimiter(handle.readline())
-        handle.seek(0)
-        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader = csv_reader(handle)
         header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
         if "text" not in header:
             found = ", ".join(repr(h) for h in header) or "nothing"

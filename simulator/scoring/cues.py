@@ -272,6 +272,11 @@ _SUPPORTING: dict[str, tuple[str, ...]] = {
 (looked up for every reply and sentence, so built once)."""
 
 
+def supporting(target: str) -> tuple[str, ...]:
+    """Names of the cues that are evidence for ``target`` (a dimension or pitfall id)."""
+    return _SUPPORTING.get(target, ())
+
+
 @dataclass
 class CueResult:
     """Cue matches of one reply: spans per cue and the numeric feature vector."""
@@ -282,7 +287,7 @@ class CueResult:
     def evidence_for(self, target: str) -> list[str]:
         """Verbatim spans of every cue that supports ``target`` (a dimension or pitfall id)."""
         found: list[str] = []
-        for name in _SUPPORTING.get(target, ()):
+        for name in supporting(target):
             for span in self.spans.get(name, []):
                 if span not in found:
                     found.append(span)

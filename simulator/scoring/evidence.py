@@ -74,9 +74,8 @@ def flagged_regions(text: str, found: list[Pitfall]) -> dict[str, list[Region]]:
     for pit in found:
         regions = [
             _clause(text, *match.span())
-            for cue in cue_module.CUES
-            if pit.id in cue.supports
-            for match in _CORES[cue.name].finditer(text)
+            for name in cue_module.supporting(pit.id)
+            for match in _CORES[name].finditer(text)
         ]
         for dim_id in pit.lowers:
             if regions and dim_id not in PITFALL_SHOWS.get(pit.id, frozenset()):

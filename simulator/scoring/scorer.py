@@ -415,7 +415,9 @@ class RubricScorer:
             if d in ids and preds.level[i, ids.index(d)] > 0
         ]
         out: dict[tuple[int, str], tuple[float, int]] = {}
-        for i, d in list(todo):
+        rerate: list[tuple[int, str]] = []
+        for i, d in todo:
+            j = ids.index(d)
             if any(
                 not evidence.covered(texts[i], span, flagged[i][d])
                 for span in cue_results[i].evidence_for(d)
@@ -423,14 +425,12 @@ class RubricScorer:
                 # A cue of the behaviour outside the flagged clauses shows it there: rating the
                 # rest again would cost an embedding and only confirm it (measured on our
                 # labelled replies: 37 of the 62 rated again were such).
-                out[i, d] = (
-                    float(preds.probability[i, ids.index(d)]),
-                    int(preds.level[i, ids.index(d)]),
-                )
-                todo.remove((i, d))
-        rest = {(i, d): " ".join(units[i][d]) for i, d in todo}
+                out[i, d] = (float(preds.probability[i, j]), int(preds.level[i, j]))
+            else:
+                rerate.append((i, d))
+        rest = {(i, d): " ".join(units[i][d]) for i, d in rerate}
         # Nothing left outside the flagged clauses shows nothing.
-        out.update(dict.fromkeys(todo, (0.0, 0)))
+        out.update(dict.fromkeys(rerate, (0.0, 0)))
         pairs = list(dict.fromkeys((text, contexts[i]) for (i, _), text in rest.items() if text))
         if not pairs:
             return out

@@ -79,7 +79,8 @@ def _moment(moment: Moment, heading: str) -> str:
     return "\n\n".join(lines)
 
 
-def _plural(count: int, one: str, many: str) -> str:
+def plural(count: int, one: str, many: str) -> str:
+    """``1 reply``, ``3 replies``."""
     return f"{count} {one if count == 1 else many}"
 
 
@@ -140,7 +141,7 @@ def debrief_markdown(debrief: Debrief, transcript: Transcript, scenario: Scenari
         parts.append("You ended before replying, so there is nothing to score yet. Try again!")
         return "\n\n".join(parts)
     summary = [
-        f"{_plural(len(transcript.turns), 'reply', 'replies')}.",
+        f"{plural(len(transcript.turns), 'reply', 'replies')}.",
         _mood_change(name, debrief.moods[0], debrief.moods[-1]),
         _concerns(name, debrief.concerns_revealed, debrief.concerns_total),
     ]

@@ -25,6 +25,7 @@ from simulator.ui.context import ANONYMOUS, AppContext, clean_name
 from simulator.ui.formatting import (
     debrief_markdown,
     mood_line,
+    plural,
     reply_feedback,
     scenario_card,
     transcript_markdown,
@@ -196,10 +197,6 @@ def _scenario(scenario_id: str | None) -> Scenario | None:
     return available_scenarios().get(scenario_id or "")
 
 
-def _replies(count: int) -> str:
-    return f"{count} {'reply' if count == 1 else 'replies'}"
-
-
 def _where_kept(session: Session) -> str:
     """Where an earlier conversation can still be found (the store keeps every turn as sent)."""
     trainee = session.transcript.trainee
@@ -234,7 +231,8 @@ def switch(session: Session | None, scenario_id: str | None) -> PracticeView | N
     if session.transcript.ended_at is not None:
         earlier = f"Your conversation with {name} has ended."
     elif count:
-        earlier = f"You left your conversation with {name} after {_replies(count)}."
+        replies = plural(count, "reply", "replies")
+        earlier = f"You left your conversation with {name} after {replies}."
     else:
         return PracticeView(feedback=FEEDBACK_HINT, status=status)  # nothing was said yet
     earlier = f"{earlier} {_where_kept(session)}"
