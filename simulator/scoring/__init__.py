@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from simulator.scoring.types import DimensionScore, ReplyScore, Scorer
 
 if TYPE_CHECKING:
-    from simulator.scoring.embeddings import Embedder, get_embedder, get_scorer_embedder
+    from simulator.scoring.embeddings import Embedder, get_embedder
     from simulator.scoring.judge import LLMJudgeScorer
     from simulator.scoring.scorer import RubricScorer, default_scorer
+    from simulator.scoring.twin import get_scorer_embedder
 
 __all__ = [
     "DimensionScore",
@@ -31,7 +32,7 @@ __all__ = [
 _LAZY = {
     "Embedder": "simulator.scoring.embeddings",
     "get_embedder": "simulator.scoring.embeddings",
-    "get_scorer_embedder": "simulator.scoring.embeddings",
+    "get_scorer_embedder": "simulator.scoring.twin",
     "LLMJudgeScorer": "simulator.scoring.judge",
     "RubricScorer": "simulator.scoring.scorer",
     "default_scorer": "simulator.scoring.scorer",

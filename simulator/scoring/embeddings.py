@@ -150,9 +150,6 @@ _SHARED: Embedder | None = None
 _SHARED_LOCK = threading.Lock()
 
 
-_SCORER_SHARED: Embedder | None = None
-
-
 def get_embedder() -> Embedder:
     """The process-wide MiniLM as shipped (created on first call; loads on first ``encode``)."""
     global _SHARED
@@ -160,15 +157,3 @@ def get_embedder() -> Embedder:
         if _SHARED is None:
             _SHARED = Embedder()
         return _SHARED
-
-
-def get_scorer_embedder() -> Embedder:
-    """The process-wide scorer's embedder: shipped and tuned MiniLM vectors in one pass (the
-    tuned layers are trained on first use when not cached; ``rapport warmup`` does it)."""
-    global _SCORER_SHARED
-    from simulator.scoring.twin import TwinEmbedder
-
-    with _SHARED_LOCK:
-        if _SCORER_SHARED is None:
-            _SCORER_SHARED = TwinEmbedder()
-        return _SCORER_SHARED

@@ -35,7 +35,8 @@ import numpy as np
 from simulator.schema import Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import evidence, feedback
-from simulator.scoring.embeddings import Embedder, get_scorer_embedder
+from simulator.scoring.embeddings import Embedder
+from simulator.scoring.twin import get_scorer_embedder
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)

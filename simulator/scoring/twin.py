@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,17 @@ def _mean_unit(hidden: Any, weights: Any) -> np.ndarray:
 
     pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
     return np.asarray(torch.nn.functional.normalize(pooled, dim=-1).numpy(), dtype=np.float32)
+
+
+_SCORER_SHARED: TwinEmbedder | None = None
+_SCORER_LOCK = threading.Lock()
+
+
+def get_scorer_embedder() -> TwinEmbedder:
+    """The process-wide scorer's embedder: shipped and tuned MiniLM vectors in one pass (the
+    tuned layers are trained on first use when not cached; ``rapport warmup`` does it)."""
+    global _SCORER_SHARED
+    with _SCORER_LOCK:
+        if _SCORER_SHARED is None:
+            _SCORER_SHARED = TwinEmbedder()
+        return _SCORER_SHARED
