@@ -163,7 +163,10 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
                 )
             except identity.Refused as refusal:
                 gr.Warning("Not started: see the message under the conversation.")
-                yield render(practice.PracticeView(status=f"⚠ {refusal}"))
+                # Only the status changes: a conversation already on screen stays as it is.
+                updates: list[Any] = [gr.skip()] * len(outputs)
+                updates[next(i for i, c in enumerate(outputs) if c is status)] = f"⚠ {refusal}"
+                yield updates
                 return
             name = who.name
         if not ctx.warm:
