@@ -123,5 +123,5 @@ def verify(
     refused("trainee", cleaned, client, "wrong passphrase")
     raise Refused(
         f"That passphrase does not match the one chosen for **{shown}**. Check it, or type "
-        "another name if this is not you (a facilitator can reset a forgotten passphrase)."
+        "another name if this is not you (whoever runs Rapport can reset a forgotten passphrase)."
     )
