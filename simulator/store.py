@@ -6,7 +6,10 @@ browser tab) loses no finished turn. The database runs in WAL mode; one connecti
 and several processes may open the same file (SQLite's busy timeout makes them take turns).
 
 Scenario and rubric versions are stored with every session, so results stay interpretable when
-the files change. ``schema_version`` records the table layout for future migrations.
+the files change. ``schema_version`` records the table layout; an older file is migrated when
+it is opened (version 2 added the case-insensitive trainee key and the ``trainees`` table of
+personal passphrase hashes, keeping every stored session: the first passphrase chosen for a name
+claims it and its earlier sessions).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.scoring.types import DimensionScore, ReplyScore
+from simulator.trainees import name_key
 from simulator.transcript import Debrief, Transcript, Turn, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -43,9 +47,17 @@ CREATE TABLE IF NOT EXISTS sessions (
     started_at TEXT NOT NULL,
     ended_at TEXT,
     debrief TEXT,
-    extra TEXT NOT NULL DEFAULT '{}'
+    extra TEXT NOT NULL DEFAULT '{}',
+    trainee_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_by_trainee ON sessions (trainee, started_at);
+CREATE INDEX IF NOT EXISTS sessions_by_trainee_key ON sessions (trainee_key, started_at);
+CREATE TABLE IF NOT EXISTS trainees (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS turns (
     session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
     turn_index INTEGER NOT NULL,
@@ -83,8 +95,17 @@ CREATE TABLE IF NOT EXISTS scores (
 """
 
 # Migrations from version N to N+1 (lists of statements), run in order inside the opening
-# transaction when an older file is opened.
-_MIGRATIONS: dict[int, list[str]] = {}
+# transaction when an older file is opened. ``rapport_name_key`` is simulator.trainees.name_key,
+# registered on every connection (SQLite's own lower() folds ASCII only).
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "ALTER TABLE sessions ADD COLUMN trainee_key TEXT NOT NULL DEFAULT ''",
+        "UPDATE sessions SET trainee_key = rapport_name_key(trainee)",
+        "CREATE INDEX IF NOT EXISTS sessions_by_trainee_key ON sessions (trainee_key, started_at)",
+        "CREATE TABLE IF NOT EXISTS trainees (name_key TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "credential TEXT NOT NULL, created_at TEXT NOT NULL)",
+    ],
+}
 
 _SESSION_COLUMNS = [
     "session_id",
@@ -114,6 +135,25 @@ _TURN_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class TraineeSummary:
+    """One trainee, for a facilitator's cohort view.
+
+    Attributes:
+        name: The name as last typed (or as claimed, when no session is stored yet).
+        key: The form names are compared in (:func:`simulator.trainees.name_key`).
+        n_sessions: Sessions stored under the name.
+        last_started_at: When the newest session started (None without sessions).
+        claimed: Whether a passphrase protects the name.
+    """
+
+    name: str
+    key: str
+    n_sessions: int
+    last_started_at: str | None
+    claimed: bool
+
+
 class StoreError(RuntimeError):
     """The session database cannot be used; the message says what to do."""
 
@@ -135,6 +175,10 @@ class SessionSummary:
     ended_at: str | None
     n_turns: int
     means: dict[str, float | None] = field(default_factory=dict)
+
+
+def _sql_name_key(name: object) -> str:
+    return name_key(name) if isinstance(name, str) else ""
 
 
 class Store:
@@ -180,6 +224,7 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open {where}: {error}; check it is writable") from None
         try:
+            conn.create_function("rapport_name_key", 1, _sql_name_key, deterministic=True)
             conn.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -290,12 +335,13 @@ class Store:
             if exists:
                 raise StoreError(f"session {transcript.session_id!r} is already stored")
             conn.execute(
-                f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, debrief, extra) "
-                f"VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))})",
+                f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, debrief, extra, "
+                f"trainee_key) VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 3))})",
                 (
                     *(header[c] for c in _SESSION_COLUMNS),
                     json.dumps(header["debrief"]) if transcript.debrief else None,
                     json.dumps(extra),
+                    name_key(transcript.trainee),
                 ),
             )
             for turn in transcript.turns:
@@ -462,8 +508,16 @@ class Store:
         )
 
     def list_sessions(self, trainee: str | None = None, limit: int = 100) -> list[SessionSummary]:
-        """Sessions, newest first, with turn counts and mean level per behaviour."""
-        where, params = ("WHERE s.trainee = ?", (trainee,)) if trainee is not None else ("", ())
+        """Sessions, newest first, with turn counts and mean level per behaviour.
+
+        Args:
+            trainee: Only this trainee's sessions (names compared case-insensitively); None
+                for everyone's.
+            limit: At most this many sessions.
+        """
+        where, params = (
+            ("WHERE s.trainee_key = ?", (name_key(trainee),)) if trainee is not None else ("", ())
+        )
         rows = self._read(
             "SELECT s.*, (SELECT count(*) FROM turns t WHERE t.session_id = s.session_id) AS n "
             f"FROM sessions s {where} ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?",
@@ -508,9 +562,9 @@ class Store:
             ``(started_at, scenario_id, {behaviour: mean level})`` per session.
         """
         sessions = self._read(
-            "SELECT session_id, started_at, scenario_id FROM sessions WHERE trainee = ? "
+            "SELECT session_id, started_at, scenario_id FROM sessions WHERE trainee_key = ? "
             "ORDER BY started_at, rowid",
-            (trainee,),
+            (name_key(trainee),),
         )
         means = self._means([row["session_id"] for row in sessions])
         progress = []
@@ -519,3 +573,69 @@ class Store:
             if levels:
                 progress.append((row["started_at"], row["scenario_id"], levels))
         return progress
+
+    # ------------------------------------------------------------------ trainees
+
+    def trainee_credential(self, name: str) -> str | None:
+        """The stored passphrase hash for a name (None while nobody has claimed it)."""
+        rows = self._read("SELECT credential FROM trainees WHERE name_key = ?", (name_key(name),))
+        return str(rows[0]["credential"]) if rows else None
+
+    def claim_trainee(self, name: str, credential: str) -> bool:
+        """Protect a name with a passphrase hash, unless someone claimed it first.
+
+        Sessions already stored under the name (from before passphrases, or started while it
+        was unclaimed) go with it: the first passphrase chosen claims them.
+
+        Returns:
+            True when this call claimed the name; False when it was claimed already.
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO trainees (name_key, name, credential, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (name_key(name), name, credential, utc_now()),
+            )
+            return cursor.rowcount == 1
+
+    def release_trainee(self, name: str) -> bool:
+        """Forget a name's passphrase (a facilitator's reset); its sessions stay.
+
+        Returns:
+            True when a passphrase was removed.
+        """
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM trainees WHERE name_key = ?", (name_key(name),))
+            return cursor.rowcount == 1
+
+    def list_trainees(self) -> list[TraineeSummary]:
+        """Every trainee with a stored session or a passphrase, most recently active first.
+
+        For a facilitator's cohort view; sessions started without a name are stored under
+        ``anonymous`` and listed as that name.
+        """
+        rows = self._read(
+            "SELECT k.key AS key, "
+            "  coalesce((SELECT s.trainee FROM sessions s WHERE s.trainee_key = k.key "
+            "            ORDER BY s.started_at DESC, s.rowid DESC LIMIT 1), t.name) AS name, "
+            "  (SELECT count(*) FROM sessions s WHERE s.trainee_key = k.key) AS n, "
+            "  (SELECT max(s.started_at) FROM sessions s WHERE s.trainee_key = k.key) AS last, "
+            "  t.name_key IS NOT NULL AS claimed "
+            "FROM (SELECT trainee_key AS key FROM sessions UNION SELECT name_key FROM trainees) k "
+            "LEFT JOIN trainees t ON t.name_key = k.key "
+            "ORDER BY last IS NULL, last DESC, k.key"
+        )
+        return [
+            TraineeSummary(
+                name=row["name"],
+                key=row["key"],
+                n_sessions=row["n"],
+                last_started_at=row["last"],
+                claimed=bool(row["claimed"]),
+            )
+            for row in rows
+        ]
+
+    def sessions_of(self, trainee: str, limit: int = 1000) -> list[SessionSummary]:
+        """One trainee's sessions, newest first (names compared case-insensitively)."""
+        return self.list_sessions(trainee, limit=limit)

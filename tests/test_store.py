@@ -330,3 +330,70 @@ def test_database_errors_become_store_errors(tmp_path: Path) -> None:
         store.list_sessions()
     # The failed turn was rolled back whole: no turn row without its scores.
     assert store._conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+
+
+def test_names_are_compared_case_insensitively() -> None:
+    store = Store(":memory:")
+    store.start_session(make_transcript("a", trainee="Jo Smith"))
+    store.start_session(make_transcript("b", trainee="JO  SMITH", started_at="2025-01-02T09:00Z"))
+    store.start_session(make_transcript("c", trainee="Ann"))
+    assert [s.session_id for s in store.list_sessions("jo smith")] == ["b", "a"]
+    assert [s.session_id for s in store.sessions_of("Jo Smith")] == ["b", "a"]
+    assert len(store.behaviour_progress("jo SMITH")) == 0  # no scored turns yet
+    store.add_turn("a", make_turn(0))
+    assert len(store.behaviour_progress("jo SMITH")) == 1
+
+
+def test_a_name_is_claimed_once_and_can_be_released() -> None:
+    from simulator.trainees import hash_passphrase, verify_passphrase
+
+    store = Store(":memory:")
+    assert store.trainee_credential("Jo") is None
+    first = hash_passphrase("correct horse")
+    assert store.claim_trainee("Jo", first)
+    assert not store.claim_trainee("jo", hash_passphrase("someone else"))  # first one wins
+    stored = store.trainee_credential("JO")
+    assert stored == first and verify_passphrase("correct horse", stored)
+    assert not verify_passphrase("someone else", stored)
+    assert "correct horse" not in stored  # only the salted hash is kept
+    assert store.release_trainee("Jo") and store.trainee_credential("Jo") is None
+
+
+def test_cohort_listing_for_facilitators() -> None:
+    from simulator.trainees import hash_passphrase
+
+    store = Store(":memory:")
+    store.start_session(make_transcript("a", trainee="jo", started_at="2025-01-01T09:00Z"))
+    store.start_session(make_transcript("b", trainee="Jo", started_at="2025-01-03T09:00Z"))
+    store.start_session(make_transcript("c", trainee="Ann", started_at="2025-01-02T09:00Z"))
+    store.claim_trainee("Jo", hash_passphrase("jo's passphrase"))
+    store.claim_trainee("Kim", hash_passphrase("kim's passphrase"))  # no session yet
+    cohort = store.list_trainees()
+    assert [(t.name, t.n_sessions, t.claimed) for t in cohort] == [
+        ("Jo", 2, True),
+        ("Ann", 1, False),
+        ("Kim", 0, True),
+    ]
+    assert cohort[0].last_started_at == "2025-01-03T09:00Z" and cohort[2].last_started_at is None
+
+
+def test_a_version_1_database_keeps_its_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "v1.sqlite3"
+    with Store(db) as store:
+        store.start_session(make_transcript("old", trainee="Jo Smith"))
+        store.add_turn("old", make_turn(0))
+    # Turn the file back into what version 1 wrote: no trainee key, no trainees table.
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "DROP INDEX sessions_by_trainee_key; ALTER TABLE sessions DROP COLUMN trainee_key; "
+        "DROP TABLE trainees; UPDATE schema_version SET version = 1;"
+    )
+    conn.close()
+    with Store(db) as store:
+        assert [s.session_id for s in store.list_sessions("jo smith")] == ["old"]
+        assert store.load_transcript("old").turns[0].learner == "reply 0"
+        assert store.trainee_credential("Jo Smith") is None  # unclaimed until a passphrase
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()

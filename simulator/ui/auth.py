@@ -9,15 +9,17 @@ account, so those two tabs carry their own small login form instead. The credent
     user = "facilitator"
     password = "a long passphrase"            # or: password_sha256 = "<hex digest>"
 
-With no credentials configured the tabs are open (a single-user laptop). Every handler in those
-tabs re-checks the login held in the browser session's server-side state, so calling the API
-directly does not bypass the form.
+With no credentials configured the tabs are open when the server listens on loopback only (a
+single-user laptop) and closed when it is reachable from the network (``locked``). Every
+handler in those tabs re-checks the login held in the browser session's server-side state
+(:meth:`simulator.ui.admin_tabs.Gate.on`), so calling the API directly does not bypass the form.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -36,25 +38,47 @@ class AdminGate:
         user: The user name, or None when the admin tabs are open to everyone.
         password_sha256: Hex SHA-256 of the password.
         source: Where the credentials came from (for the start-up message).
+        locked: No login is configured but the server is reachable from the network: the
+            admin tabs stay closed to everyone.
     """
 
     user: str | None = None
     password_sha256: str = ""
     source: str = "not configured"
+    locked: bool = False
 
     @property
     def required(self) -> bool:
         """Whether the admin tabs ask for a login."""
-        return self.user is not None
+        return self.user is not None or self.locked
 
     def check(self, user: str, password: str) -> bool:
         """True when the user name and password match (constant-time comparisons)."""
+        if self.locked:
+            return False
         if self.user is None:
             return True
         digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
         same_user = hmac.compare_digest(user.strip().encode("utf-8"), self.user.encode("utf-8"))
         same_password = hmac.compare_digest(digest, self.password_sha256)
         return same_user and same_password
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server address is reachable from this computer only."""
+    if host.strip().lower() in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def for_server(gate: AdminGate, host: str) -> AdminGate:
+    """``gate``, or a locked one when no login is configured and ``host`` is not loopback."""
+    if gate.required or is_loopback(host):
+        return gate
+    return AdminGate(source=f"no login configured and the server listens on {host}", locked=True)
 
 
 def _config_path() -> Path:

@@ -30,6 +30,8 @@ from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
 NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
+MAX_EDITOR_CHARS = 128 * 1024
+"""Checked before parsing: validation's cost grows with the text, and a scenario is a few KB."""
 BLANK = "New scenario from a template"
 
 TEMPLATE = """\
@@ -101,6 +103,11 @@ def check(text: str | None) -> tuple[Scenario | None, list[str]]:
     """The scenario (when it loads) and every problem ``rapport validate`` would report."""
     if not text or not text.strip():
         return None, ["<editor>: the editor is empty; start from a template or upload a file"]
+    if len(text) > MAX_EDITOR_CHARS:
+        return None, [
+            f"<editor>: the text is {len(text) // 1024} KiB; a scenario is a few KB and the "
+            f"editor checks at most {MAX_EDITOR_CHARS // 1024} KiB. Remove what is not needed."
+        ]
     try:
         scenario = parse_scenario_text(text)
     except LoadError as error:
@@ -109,7 +116,8 @@ def check(text: str | None) -> tuple[Scenario | None, list[str]]:
     return scenario, [f"<editor>: {message}" for message in problems]
 
 
-def _is_shipped(scenario_id: str) -> bool:
+def is_shipped(scenario_id: str) -> bool:
+    """Whether a scenario id is one of the scenarios shipped with Rapport."""
     return any(
         (SHIPPED_SCENARIOS_DIR / f"{scenario_id}{ext}").exists() for ext in (".yaml", ".yml")
     )
@@ -163,7 +171,7 @@ def validation_markdown(text: str | None) -> str:
         lines.append(f"✔ **Valid:** `{scenario.id}` v{scenario.version}")
     if scenario is not None and (leftovers := template_leftovers(scenario)):
         lines.append(f"\nℹ Before saving, {_leftovers_line(leftovers)}")
-    if scenario is not None and _is_shipped(scenario.id):
+    if scenario is not None and is_shipped(scenario.id):
         lines.append(
             f"\nℹ `{scenario.id}` is a shipped scenario: change `id:` to save your own version."
         )

@@ -10,11 +10,14 @@ from pathlib import Path
 
 from simulator.store import Store
 from simulator.ui.auth import AdminGate
+from simulator.ui.throttle import AttemptLimiter
 
 DEFAULT_CONCURRENCY = 4
 """Turns that may wait on the persona model at once: the in-process model decodes the ones that
 queue up together in one batch, so letting a few in beats making them wait in Gradio's queue."""
 MAX_NAME_CHARS = 80
+DEFAULT_MAX_UPLOAD_MB = 50
+"""Gradio refuses larger uploads before they reach a handler (Evaluate's own limit is 50 MB)."""
 ANONYMOUS = "anonymous"
 
 
@@ -39,6 +42,39 @@ def concurrency_from_env() -> int:
     return int(raw)
 
 
+def max_upload_mb_from_env() -> int:
+    """``RAPPORT_MAX_UPLOAD_MB`` (default 50): the largest upload the server accepts.
+
+    Raises:
+        SettingsError: The value is not a whole number from 1 to 1024.
+    """
+    raw = os.environ.get("RAPPORT_MAX_UPLOAD_MB", "").strip()
+    if not raw:
+        return DEFAULT_MAX_UPLOAD_MB
+    if not raw.isdigit() or not 1 <= int(raw) <= 1024:
+        raise SettingsError(
+            f"RAPPORT_MAX_UPLOAD_MB={raw!r}: give a whole number of megabytes from 1 to 1024 "
+            f"(default {DEFAULT_MAX_UPLOAD_MB})"
+        )
+    return int(raw)
+
+
+def trusted_header_from_env() -> str | None:
+    """``RAPPORT_TRUSTED_USER_HEADER``: the request header a reverse proxy puts the user in.
+
+    Raises:
+        SettingsError: The value is not a plain header name.
+    """
+    raw = os.environ.get("RAPPORT_TRUSTED_USER_HEADER", "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", raw):
+        raise SettingsError(
+            f"RAPPORT_TRUSTED_USER_HEADER={raw!r}: give a header name such as X-Forwarded-User"
+        )
+    return raw.lower()
+
+
 def clean_name(name: object) -> str:
     """A trainee name as stored: trimmed, single-spaced, at most 80 characters ('' if none)."""
     if not isinstance(name, str):
@@ -57,6 +93,10 @@ class AppContext:
         concurrency: Requests that run at once (``queue(default_concurrency_limit=...)``).
         downloads: Folder for transcript and report files offered for download.
         warming: Set once the background warm-up has loaded the model (None: no warm-up).
+        limiter: Counts failed sign-ins (facilitators and trainees) to slow guessing down.
+        trusted_header: Lower-case name of the header a reverse proxy sets to the signed-in
+            user; when set, trainees are who that header says and need no passphrase.
+        max_upload_mb: The largest upload the server accepts (``launch(max_file_size=...)``).
     """
 
     store: Store
@@ -65,6 +105,9 @@ class AppContext:
     concurrency: int = DEFAULT_CONCURRENCY
     downloads: Path | None = None
     warming: threading.Event | None = None
+    limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
+    trusted_header: str | None = None
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
 
     def wait_until_warm(self, seconds: float = 600) -> None:
         """Block until the warm-up is done, so a model is never loaded twice at once."""

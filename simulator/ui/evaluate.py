@@ -248,9 +248,13 @@ def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
             gr.update(value=view.files or None, visible=bool(view.files)),
         ]
 
-    go.click(
+    # Behind the sign-in (Gate.on), and one run at a time: a batch can take minutes of CPU.
+    gate.on(
+        go.click,
         on_run,
-        [gate.allowed, upload, task],
+        [upload, task],
         [message, first_table, second_table, gallery, files],
         api_name="evaluate",
+        concurrency_limit=1,
+        concurrency_id="evaluate",
     )

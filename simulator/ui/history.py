@@ -1,8 +1,9 @@
 """History tab: a trainee's past sessions from the store, progress per behaviour, downloads.
 
-Only sessions stored under the name typed at the top of the page are shown, and a transcript is
-handed out only when it belongs to that name. Names are not passwords: this keeps trainees'
-histories apart on a shared training laptop, it does not protect them from each other.
+Only sessions stored under the name typed at the top of the page are shown (names compared
+case-insensitively), and only with that name's passphrase (or the trusted proxy header):
+:func:`simulator.ui.identity.verify` checks it before anything is read. A transcript is handed
+out only when it belongs to the verified name.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ import gradio as gr
 from simulator.loading import available_rubrics, available_scenarios
 from simulator.schema import Rubric
 from simulator.store import StoreError
-from simulator.ui.context import ANONYMOUS, AppContext, clean_name
+from simulator.trainees import name_key
+from simulator.ui import identity
+from simulator.ui.context import AppContext
+from simulator.ui.text import as_text
+from simulator.ui.throttle import client_of
 
 NEED_NAME = (
-    "Type your name in **Your name** at the top of the page to see your past conversations. "
-    "Conversations started without a name are not listed in anyone's history."
+    "Type your name in **Your name** and your passphrase in **Your passphrase** at the top of "
+    "the page to see your past conversations. Conversations started without a name are not "
+    "listed in anyone's history."
 )
+Headers = dict[str, str] | None
 
 
 @dataclass
@@ -39,13 +46,41 @@ def _rubric() -> Rubric | None:
     return rubrics.get("compassionate-leadership") or next(iter(rubrics.values()), None)
 
 
-def history(ctx: AppContext, trainee: str | None) -> HistoryView:
-    """Past sessions of one trainee, newest first, with a progress chart."""
+def _verified(
+    ctx: AppContext, trainee: str | None, passphrase: str | None, client: str, headers: Headers
+) -> tuple[str | None, str]:
+    """(the verified name, '') or (None, why not)."""
+    if not ctx.trusted_header and identity.is_anonymous(trainee):
+        return None, NEED_NAME
+    try:
+        return identity.verify(ctx, trainee, passphrase, client=client, headers=headers).name, ""
+    except identity.Refused as refusal:
+        return None, str(refusal)
+
+
+def history(
+    ctx: AppContext,
+    trainee: str | None,
+    passphrase: str | None = None,
+    *,
+    client: str = "local",
+    headers: Headers = None,
+) -> HistoryView:
+    """Past sessions of one trainee, newest first, with a progress chart.
+
+    Args:
+        ctx: The app context.
+        trainee: The name typed at the top of the page.
+        passphrase: That name's passphrase (the first one given claims the name).
+        client: The client's address (for the sign-in rate limit).
+        headers: The request's headers (for a trusted proxy header).
+    """
     from simulator.ui.charts import progress_figure
 
-    name = clean_name(trainee)
-    if not name or name == ANONYMOUS:
-        return HistoryView(message=NEED_NAME)
+    name, refusal = _verified(ctx, trainee, passphrase, client, headers)
+    if name is None:
+        return HistoryView(message=refusal)
+    shown = as_text(name)
     try:
         sessions = ctx.store.list_sessions(name)
         progress = ctx.store.behaviour_progress(name)
@@ -53,7 +88,7 @@ def history(ctx: AppContext, trainee: str | None) -> HistoryView:
         return HistoryView(message=f"Your history cannot be read just now: {exc}")
     if not sessions:
         return HistoryView(
-            message=f"No conversations saved under **{name}** yet. Start one in the Practice tab."
+            message=f"No conversations saved under **{shown}** yet. Start one in the Practice tab."
         )
     rubric = _rubric()
     dims = rubric.dimension_ids if rubric else sorted({d for s in sessions for d in s.means})
@@ -71,7 +106,7 @@ def history(ctx: AppContext, trainee: str | None) -> HistoryView:
     # The chart names each session as the table does: by title, not by scenario id.
     titled = [(when, titles.get(sid, sid), levels) for when, sid, levels in progress]
     return HistoryView(
-        message=f"{len(sessions)} conversation(s) saved under **{name}**. Averages are 0-3.",
+        message=f"{len(sessions)} conversation(s) saved under **{shown}**. Averages are 0-3.",
         rows=rows,
         headers=["When (UTC)", "Situation", "Mode", "Replies", "Status", *names],
         figure=progress_figure(titled, rubric),
@@ -79,21 +114,29 @@ def history(ctx: AppContext, trainee: str | None) -> HistoryView:
     )
 
 
-def download(ctx: AppContext, trainee: str | None, session_id: str | None) -> tuple[Any, Any, str]:
-    """The JSON and Markdown transcript of one of this trainee's sessions."""
+def download(
+    ctx: AppContext,
+    trainee: str | None,
+    session_id: str | None,
+    passphrase: str | None = None,
+    *,
+    client: str = "local",
+    headers: Headers = None,
+) -> tuple[Any, Any, str]:
+    """The JSON and Markdown transcript of one of this trainee's sessions (passphrase checked)."""
     from simulator.loading import get_rubric
     from simulator.ui.formatting import transcript_markdown
 
-    name = clean_name(trainee)
-    if not name or name == ANONYMOUS:
-        return None, None, NEED_NAME
+    name, refusal = _verified(ctx, trainee, passphrase, client, headers)
+    if name is None:
+        return None, None, refusal
     if not session_id:
         return None, None, "Choose a conversation first."
     try:
         transcript = ctx.store.load_transcript(session_id)
     except (StoreError, KeyError, LookupError):
         return None, None, "That conversation could not be found."
-    if transcript.trainee != name:
+    if name_key(transcript.trainee) != name_key(name):
         # Same answer as a missing id: do not confirm that someone else's session exists.
         return None, None, "That conversation could not be found."
     import json
@@ -115,11 +158,13 @@ def download(ctx: AppContext, trainee: str | None, session_id: str | None) -> tu
     return str(json_path), str(md_path), "Your files are ready: use the buttons below."
 
 
-def build_history_tab(ctx: AppContext, trainee: gr.Textbox, tab: gr.Tab) -> None:
+def build_history_tab(
+    ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Textbox, tab: gr.Tab
+) -> None:
     """Lay out the history tab inside ``tab``; it refreshes when the tab is opened."""
     gr.Markdown(
         "Your past conversations and how each behaviour has developed. Only conversations "
-        "saved under the name at the top of the page are shown."
+        "saved under the name at the top of the page are shown, and only with its passphrase."
     )
     refresh = gr.Button("Show my history", variant="primary", elem_id="history-refresh")
     message = gr.Markdown(NEED_NAME, elem_id="history-message")
@@ -132,8 +177,8 @@ def build_history_tab(ctx: AppContext, trainee: gr.Textbox, tab: gr.Tab) -> None
         json_file = gr.DownloadButton("Transcript (JSON)", visible=False)
         md_file = gr.DownloadButton("Transcript (Markdown)", visible=False)
 
-    def on_refresh(name: str | None) -> list[Any]:
-        view = history(ctx, name)
+    def on_refresh(name: str | None, secret: str | None, request: gr.Request) -> list[Any]:
+        view = history(ctx, name, secret, client=client_of(request), headers=dict(request.headers))
         has_rows = bool(view.rows)
         return [
             view.message,
@@ -147,8 +192,12 @@ def build_history_tab(ctx: AppContext, trainee: gr.Textbox, tab: gr.Tab) -> None
             gr.update(visible=False),
         ]
 
-    def on_prepare(name: str | None, session_id: str | None) -> list[Any]:
-        json_path, md_path, note = download(ctx, name, session_id)
+    def on_prepare(
+        name: str | None, secret: str | None, session_id: str | None, request: gr.Request
+    ) -> list[Any]:
+        json_path, md_path, note = download(
+            ctx, name, session_id, secret, client=client_of(request), headers=dict(request.headers)
+        )
         if json_path is None:
             gr.Warning(note)
         return [
@@ -158,8 +207,11 @@ def build_history_tab(ctx: AppContext, trainee: gr.Textbox, tab: gr.Tab) -> None
         ]
 
     outputs = [message, table, plot, pick, json_file, md_file]
-    refresh.click(on_refresh, [trainee], outputs, api_name="history")
-    tab.select(on_refresh, [trainee], outputs, api_visibility="private")
+    refresh.click(on_refresh, [trainee, passphrase], outputs, api_name="history")
+    tab.select(on_refresh, [trainee, passphrase], outputs, api_visibility="private")
     prepare.click(
-        on_prepare, [trainee, pick], [message, json_file, md_file], api_name="history_download"
+        on_prepare,
+        [trainee, passphrase, pick],
+        [message, json_file, md_file],
+        api_name="history_download",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import gradio as gr
 
 from simulator.session import Session
-from simulator.ui import practice
+from simulator.ui import identity, practice
+from simulator.ui.authoring import is_shipped
 from simulator.ui.context import AppContext
+from simulator.ui.throttle import client_of
 
 INTRO = """\
 Pick a situation, read the brief, then talk to your colleague as you would at work.
@@ -30,7 +33,7 @@ class PracticeTab:
 def render(view: practice.PracticeView) -> list[Any]:
     """Component updates for a view, in the order of ``PracticeTab`` outputs."""
     if view.notice:
-        gr.Warning(view.notice)
+        gr.Warning(html.escape(view.notice, quote=False))  # pop-ups render HTML
     if view.info:
         gr.Info(view.info)
     status = f"⚠ {view.notice}" if view.notice else view.status
@@ -53,9 +56,11 @@ def render(view: practice.PracticeView) -> list[Any]:
     ]
 
 
-def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
+def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Textbox) -> PracticeTab:
     """Lay out the Practice tab inside the current ``gr.Tab`` and wire its events."""
-    choices = practice.scenario_choices()
+    # The public page config lists shipped scenarios only; saved ones arrive with the page's
+    # load event (app.py), so the config names nothing a facilitator wrote.
+    choices = [c for c in practice.scenario_choices() if is_shipped(c[1])]
     first = choices[0][1] if choices else None
     gr.Markdown(INTRO)
     with gr.Row():
@@ -144,8 +149,26 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
     picker.change(on_pick, [picker, state], [card, *outputs], api_visibility="private")
 
     def on_start(
-        scenario_id: str | None, mode_label: str | None, name: str | None
+        scenario_id: str | None,
+        mode_label: str | None,
+        name: str | None,
+        secret: str | None,
+        request: gr.Request,
     ) -> Iterator[list[Any]]:
+        # Adding sessions under a name needs its passphrase (no name: an unlisted session).
+        if ctx.trusted_header or not identity.is_anonymous(name):
+            try:
+                who = identity.verify(
+                    ctx, name, secret, client=client_of(request), headers=dict(request.headers)
+                )
+            except identity.Refused as refusal:
+                gr.Warning("Not started: see the message under the conversation.")
+                # Only the status changes: a conversation already on screen stays as it is.
+                updates: list[Any] = [gr.skip()] * len(outputs)
+                updates[next(i for i, c in enumerate(outputs) if c is status)] = f"⚠ {refusal}"
+                yield updates
+                return
+            name = who.name
         if not ctx.warm:
             yield render(
                 practice.PracticeView(
@@ -168,7 +191,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
     def on_branch(session: Session | None, turn_index: int | None) -> list[Any]:
         return render(practice.go_back(ctx, session, turn_index))
 
-    start_button.click(on_start, [picker, mode, trainee], outputs, api_name="start")
+    start_button.click(on_start, [picker, mode, trainee, passphrase], outputs, api_name="start")
     send_button.click(on_send, [state, reply], outputs, api_name="send")
     reply.submit(on_send, [state, reply], outputs, api_visibility="private")
     end_button.click(on_end, [state], outputs, api_name="end", scroll_to_output=True)

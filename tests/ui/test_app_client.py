@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from simulator.ui.app import build_app
 from simulator.ui.auth import AdminGate
@@ -51,8 +52,8 @@ def texts(chat: list[dict[str, Any]]) -> list[str]:
 
 def test_two_browsers_keep_their_own_conversations(app_url: str) -> None:
     jo, ann = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    jo.predict("workload-conflict", COACHING, "Jo", api_name="/start")
-    ann.predict("upset-colleague", COACHING, "Ann", api_name="/start")
+    jo.predict("workload-conflict", COACHING, "Jo", "jo's passphrase", api_name="/start")
+    ann.predict("upset-colleague", COACHING, "Ann", "ann's passphrase", api_name="/start")
     jo_out = jo.predict("Jo's first reply: what's been happening?", api_name="/send")
     ann_out = ann.predict("Ann here. How are you doing?", api_name="/send")
     jo_chat, ann_chat = texts(jo_out[CHAT]), texts(ann_out[CHAT])
@@ -69,7 +70,13 @@ def test_four_sessions_at_once_all_complete(app_url: str) -> None:
     def trainee(number: int) -> None:
         try:
             client = Client(app_url, verbose=False)
-            client.predict("workload-conflict", COACHING, f"T{number}", api_name="/start")
+            client.predict(
+                "workload-conflict",
+                COACHING,
+                f"T{number}",
+                f"passphrase {number}",
+                api_name="/start",
+            )
             client.predict(f"Trainee {number}: what's been happening for you?", api_name="/send")
             client.predict(f"Trainee {number}: that sounds exhausting.", api_name="/send")
             results[number] = client.predict(api_name="/end")
@@ -94,7 +101,7 @@ def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     out = client.predict("", api_name="/send")
     assert out[STATUS] == "⚠ Press Start conversation first."
-    client.predict("workload-conflict", COACHING, "Jo", api_name="/start")
+    client.predict("workload-conflict", COACHING, "", "", api_name="/start")  # no name
     out = client.predict("   ", api_name="/send")
     assert out[STATUS].startswith("⚠ Type what you would say to Sam")
     out = client.predict("word " * 500, api_name="/send")
@@ -103,6 +110,7 @@ def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
 
 
 def test_scenario_validation_endpoint(app_url: str) -> None:
+    # No login configured and served on loopback: the facilitator tabs are open.
     client = Client(app_url, verbose=False)
     shown = client.predict("id: x\npersonna: {}\n", api_name="/validate")
     assert shown.startswith("✖") and "<editor>" in plain(shown)
@@ -119,11 +127,18 @@ def test_admin_endpoints_refuse_without_login(
         client = Client(f"http://127.0.0.1:{free_port}/", verbose=False)
         text = (ROOT / "scenarios" / "workload-conflict.yaml").read_text()
         own = text.replace("id: workload-conflict", "id: sneaky", 1)
-        assert "Sign in as a facilitator first" in client.predict(own, api_name="/save")[0]
-        assert "Sign in" in client.predict(own, "hello", api_name="/preview")
+        for args, endpoint in (
+            ((own,), "/save"),
+            ((own, "hello"), "/preview"),
+            ((own,), "/validate"),
+        ):
+            with pytest.raises(AppError, match="Sign in as a facilitator first"):
+                client.predict(*args, api_name=endpoint)
         assert not (rapport_home / "scenarios" / "sneaky.yaml").exists()
-        # Trainees still practise without any login.
-        out = client.predict("workload-conflict", COACHING, "Jo", api_name="/start")
+        # Trainees still practise without any facilitator login.
+        out = client.predict(
+            "workload-conflict", COACHING, "Jo", "jo's passphrase", api_name="/start"
+        )
         assert len(out[CHAT]) == 1
     finally:
         demo.close()

@@ -212,3 +212,15 @@ def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected:
     assert text is None
     assert message.startswith("✖ Could not import this character card")
     assert expected in plain(message)
+
+
+def test_oversized_editor_text_is_refused_before_parsing() -> None:
+    import time
+
+    huge = own_copy() + "# padding\n" * (authoring.MAX_EDITOR_CHARS // 10)
+    began = time.perf_counter()
+    scenario, problems = authoring.check(huge)
+    assert time.perf_counter() - began < 0.1  # no YAML parse of the whole text
+    assert scenario is None and "editor checks at most 128 KiB" in problems[0]
+    assert "not signed in" not in authoring.save(True, huge).lower()
+    assert authoring.save(True, huge).startswith("✖ Not saved")

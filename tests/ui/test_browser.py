@@ -145,6 +145,7 @@ def test_practice_with_the_real_model_coaching_and_debrief(page: Any) -> None:
     from playwright.sync_api import expect
 
     page.locator("#trainee").locator("input, textarea").first.fill("Jo Browser")
+    page.locator("#passphrase").locator("input").first.fill("jo browser's passphrase")
     shot(page, "1-practice-first-visit")
     page.get_by_text("Extra patients, again").first.click()
     expect(page.locator("#scenario-card")).to_contain_text("Ward manager")

@@ -264,7 +264,7 @@ def test_picking_another_situation_mid_conversation_starts_clean_and_says_where_
     assert switched.info is not None and "after 2 replies" in switched.info
     assert switched.notice is None  # not a problem: a note, not a warning
     # What the status promises is true: the two replies are in Jo's history.
-    shown = history.history(ctx, "Jo")
+    shown = history.history(ctx, "Jo", "jo's passphrase")
     assert [row[1:5] for row in shown.rows] == [
         ["Extra patients, again", "coaching", 2, "not finished"]
     ]
