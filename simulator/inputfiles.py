@@ -1,0 +1,123 @@
+"""Reading what users hand us: regular files of bounded size, and JSON of bounded depth.
+
+A path given on the command line may name a FIFO or a device, where a plain ``read()`` would
+wait forever (or never end); a JSON text may nest deeper than Python's recursion limit. Both are
+turned into :class:`InputRefused` with a message that says what to give instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+
+class InputRefused(ValueError):
+    """A file or text that is not read; the message (without the path) says what to do."""
+
+
+def non_regular_kind(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is, in words, when it is not a regular file (else None).
+
+    Args:
+        mode: ``os.stat(...).st_mode``.
+    """
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refusal(kind: str, wanted: str) -> str:
+    if kind == "a folder":
+        return f"this is a folder, not a file; give the path of {wanted}"
+    return f"this is {kind}, not a regular file, so it was not read; give the path of {wanted}"
+
+
+def check_regular_file(path: str | Path, wanted: str = "a file") -> os.stat_result:
+    """Stat ``path`` (following links) and refuse anything but a regular file.
+
+    Args:
+        path: The file.
+        wanted: What the user should give instead, for the message ("one .yaml file").
+
+    Returns:
+        The file's stat result.
+
+    Raises:
+        FileNotFoundError: Nothing is there (or a link points nowhere).
+        InputRefused: It is a folder, a FIFO, a device or a socket.
+        OSError: It cannot be looked at (permissions).
+    """
+    info = os.stat(path)
+    kind = non_regular_kind(info.st_mode)
+    if kind is not None:
+        raise InputRefused(_refusal(kind, wanted))
+    return info
+
+
+def read_bytes(path: str | Path, limit: int, too_big: str, wanted: str = "a file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, checked before reading.
+
+    The file is opened without blocking and checked again on the open descriptor, so a FIFO
+    swapped in after the first check is refused rather than waited on; at most ``limit + 1``
+    bytes are read, so a file that grows meanwhile is refused too.
+
+    Args:
+        path: The file.
+        limit: Largest size accepted, in bytes.
+        too_big: The message of the InputRefused raised for a larger file.
+        wanted: What the user should give instead of a folder or a FIFO, for the message.
+
+    Raises:
+        FileNotFoundError: Nothing is there.
+        InputRefused: Not a regular file, or larger than ``limit``.
+        OSError: It cannot be opened or read.
+    """
+    if check_regular_file(path, wanted).st_size > limit:
+        raise InputRefused(too_big)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        kind = non_regular_kind(os.fstat(handle.fileno()).st_mode)
+        if kind is not None:
+            raise InputRefused(_refusal(kind, wanted))
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise InputRefused(too_big)
+    return raw
+
+
+TOO_DEEP = (
+    "the JSON is nested too deeply to read (lists or objects inside each other hundreds of "
+    "levels down); no transcript or card looks like that, so check you chose the right file"
+)
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` that refuses deep nesting instead of raising RecursionError.
+
+    Raises:
+        json.JSONDecodeError: Not valid JSON.
+        InputRefused: Nested deeper than Python's recursion limit allows.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputRefused(TOO_DEEP) from None
+
+
+def raw_decode_json(decoder: json.JSONDecoder, text: str, index: int) -> tuple[Any, int]:
+    """``decoder.raw_decode`` with deep nesting refused as in :func:`loads_json`."""
+    try:
+        return decoder.raw_decode(text, index)
+    except RecursionError:
+        raise InputRefused(TOO_DEEP) from None
