@@ -91,6 +91,7 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
                 scale=1,
                 elem_id="import-card",
             )
+        broken = gr.Markdown(elem_id="broken-scenarios")
         note = gr.Markdown(elem_id="authoring-note")
         editor = gr.Code(
             authoring.TEMPLATE,
@@ -139,7 +140,11 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
             gr.update(choices=authoring.template_choices()),
         ]
 
-    save.click(on_save, [gate.allowed, editor], [saved, picker, start_from], api_name="save")
+    save.click(on_save, [gate.allowed, editor], [saved, picker, start_from], api_name="save").then(
+        authoring.broken_markdown, gate.allowed, broken, api_visibility="private"
+    )
+    # Files that fail to load are listed when a facilitator opens the list of scenarios.
+    start_from.focus(authoring.broken_markdown, gate.allowed, broken, api_visibility="private")
 
     def on_file(allowed: bool, file: Any, importer: Any) -> list[Any]:
         path = getattr(file, "name", file)

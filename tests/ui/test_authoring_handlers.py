@@ -212,3 +212,20 @@ def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected:
     assert text is None
     assert message.startswith("✖ Could not import this character card")
     assert expected in plain(message)
+
+
+def test_broken_saved_scenarios_are_listed_for_facilitators_only(rapport_home: Path) -> None:
+    from simulator.paths import user_scenarios_dir
+
+    folder = user_scenarios_dir()
+    (folder / "my-ward.yaml").write_text(own_copy(), encoding="utf-8")
+    (folder / "bell.yaml").write_text(own_copy("bell").replace("Sam", "Sa\x07m", 1))
+    assert authoring.broken_markdown(False) == ""
+    shown = plain(authoring.broken_markdown(True))
+    assert shown.startswith("⚠ **1 saved scenario file could not be loaded** (trainees do not")
+    assert f"fix or remove it in {folder}:\n- bell.yaml: line " in shown
+    assert "U+0007 BEL (bell) is not allowed in YAML" in shown
+    assert "my-ward" not in shown
+    assert "my-ward" in dict(practice.scenario_choices()).values()
+    (folder / "bell.yaml").unlink()
+    assert authoring.broken_markdown(True) == ""
