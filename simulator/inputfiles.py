@@ -96,6 +96,34 @@ def read_bytes(path: str | Path, limit: int, too_big: str, wanted: str = "a file
     return raw
 
 
+def decode_utf8(raw: bytes) -> str:
+    """``raw`` as UTF-8 text (a leading byte-order mark dropped).
+
+    Raises:
+        InputRefused: Not UTF-8, with the line and the first bad byte.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        byte = raw[error.start : error.start + 1].hex()
+        raise InputRefused(
+            f"line {line}: the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 "
+            '("CSV UTF-8" in a spreadsheet)'
+        ) from None
+
+
+def read_utf8(path: str | Path, limit: int, too_big: str, wanted: str = "a file") -> str:
+    """A regular file's text, read as in :func:`read_bytes` and decoded by :func:`decode_utf8`.
+
+    Raises:
+        FileNotFoundError: Nothing is there.
+        InputRefused: Not a regular file, larger than ``limit``, or not UTF-8.
+        OSError: It cannot be opened or read.
+    """
+    return decode_utf8(read_bytes(path, limit, too_big, wanted))
+
+
 TOO_DEEP = (
     "the JSON is nested too deeply to read (lists or objects inside each other hundreds of "
     "levels down); no transcript or card looks like that, so check you chose the right file"
@@ -107,12 +135,17 @@ def loads_json(text: str) -> Any:
 
     Raises:
         json.JSONDecodeError: Not valid JSON.
-        InputRefused: Nested deeper than Python's recursion limit allows.
+        InputRefused: Nested deeper than Python's recursion limit allows, or a number too long
+            to convert.
     """
     try:
         return json.loads(text)
     except RecursionError:
         raise InputRefused(TOO_DEEP) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # a number of more than 4300 digits (int conversion limit)
+        raise InputRefused(_value_problem(error)) from None
 
 
 def raw_decode_json(decoder: json.JSONDecoder, text: str, index: int) -> tuple[Any, int]:
@@ -121,3 +154,13 @@ def raw_decode_json(decoder: json.JSONDecoder, text: str, index: int) -> tuple[A
         return decoder.raw_decode(text, index)
     except RecursionError:
         raise InputRefused(TOO_DEEP) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise InputRefused(_value_problem(error)) from None
+
+
+def _value_problem(error: ValueError) -> str:
+    if "digits" in str(error):
+        return "a number in the JSON has thousands of digits and was not read; check the file"
+    return f"the JSON cannot be read ({error})"
