@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,40 @@ def read_utf8(path: str | Path, limit: int, too_big: str, wanted: str = "a file"
     return decode_utf8(read_bytes(path, limit, too_big, wanted))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first text in a parsed JSON or YAML value (keys included) holding half of a
+    character: a ``\\ud83d`` escape without its pair. Such text cannot be written as UTF-8 (a
+    report, the database), so readers refuse it up front.
+
+    Returns:
+        The half character as ``U+D83D``, or None when every text is whole.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return f"U+{ord(found.group()):04X}"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def half_character_message(code: str) -> str:
+    """What to say about a lone surrogate found by :func:`lone_surrogate`."""
+    return (
+        f"a \\u escape makes half of a character ({code}, e.g. half an emoji); write the "
+        "character itself, or both halves of its escape"
+    )
+
+
 TOO_DEEP = (
     "the JSON is nested too deeply to read (lists or objects inside each other hundreds of "
     "levels down); no transcript or card looks like that, so check you chose the right file"
@@ -135,29 +170,37 @@ def loads_json(text: str) -> Any:
 
     Raises:
         json.JSONDecodeError: Not valid JSON.
-        InputRefused: Nested deeper than Python's recursion limit allows, or a number too long
-            to convert.
+        InputRefused: Nested deeper than Python's recursion limit allows, a number too long
+            to convert, or half a character (see :func:`lone_surrogate`).
     """
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
         raise InputRefused(TOO_DEEP) from None
     except json.JSONDecodeError:
         raise
     except ValueError as error:  # a number of more than 4300 digits (int conversion limit)
         raise InputRefused(_value_problem(error)) from None
+    half = lone_surrogate(value)
+    if half:
+        raise InputRefused(half_character_message(half))
+    return value
 
 
 def raw_decode_json(decoder: json.JSONDecoder, text: str, index: int) -> tuple[Any, int]:
     """``decoder.raw_decode`` with deep nesting refused as in :func:`loads_json`."""
     try:
-        return decoder.raw_decode(text, index)
+        value, end = decoder.raw_decode(text, index)
     except RecursionError:
         raise InputRefused(TOO_DEEP) from None
     except json.JSONDecodeError:
         raise
     except ValueError as error:
         raise InputRefused(_value_problem(error)) from None
+    half = lone_surrogate(value)
+    if half:
+        raise InputRefused(half_character_message(half))
+    return value, end
 
 
 def _value_problem(error: ValueError) -> str:

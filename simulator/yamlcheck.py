@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulator.inputfiles import half_character_message, lone_surrogate
+
 MAX_NODES = 100_000
 """Most YAML values a document may expand to once aliases (``*name``) are followed."""
 
@@ -218,6 +220,9 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
             data = loader.construct_document(root)
         except yaml.YAMLError as error:
             raise YamlProblems([_yaml_problem(error)]) from None
+        half = lone_surrogate(data)
+        if half:
+            raise YamlProblems([half_character_message(half)])
         return data, root
     except RecursionError:
         raise YamlProblems(["the YAML is nested too deeply to read; flatten it"]) from None

@@ -177,7 +177,7 @@ def _parse_level(value: str) -> int | None:
     if value in {"false", "no"}:
         return 0
     number = float(value)  # ValueError for words: the caller reports the row
-    if number != int(number) or not 0 <= number <= 3:
+    if not 0 <= number <= 3 or number != int(number):  # range first: int() fails on inf/nan
         raise ValueError(value)
     return int(number)
 

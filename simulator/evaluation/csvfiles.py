@@ -65,8 +65,8 @@ def _broken_quote(error: csv.Error, start: int, end: int) -> str | None:
     if text == "unexpected end of data":
         return (
             f'a quoted field opened on line {start} is never closed (a closing " is missing), '
-            f"so {_span(start, end)} up to the end of the file were read as one field; add the "
-            "missing quote"
+            f"so everything from there to the end of the file (line {end}) was read as one "
+            "field; add the missing quote"
         )
     if "expected after" in text:
         merged = (
