@@ -93,6 +93,21 @@ def test_a_deep_jsonl_line_is_skipped_and_the_others_read(tmp_path: Path) -> Non
     ]
 
 
+def test_half_a_character_is_refused_not_written(tmp_path: Path) -> None:
+    # A lone \ud83d escape decodes to text that cannot be written back as UTF-8.
+    good = json.dumps(transcript_record([turn(0, "Fine?")]))
+    half = json.dumps(transcript_record([turn(0, "Oops \ud83d")]))
+    records, bad = read_replies(write(tmp_path / "t.jsonl", f"{half}\n{good}\n"))
+    assert [r.text for r in records] == ["Fine?"]
+    assert [(m.line, m.reason) for m in bad] == [
+        (
+            1,
+            "a \\u escape makes half of a character (U+D83D, e.g. half an emoji); write the "
+            "character itself, or both halves of its escape",
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- CSV fields
 
 

@@ -256,3 +256,23 @@ def test_a_device_is_refused_unread() -> None:
     assert caught.value.messages == [
         "this is a device, not a regular file, so it was not read; give the path of one .yaml file"
     ]
+
+
+def test_what_held_still_holds_for_saved_scenarios(shipped: tuple[Path, Path]) -> None:
+    # Alias bombs, !!python tags, ids that try to leave the folder and files over 1 MiB: each
+    # is refused and listed, and the others still load.
+    broken_dir = Path(__file__).parent / "broken"
+    folder = paths.user_scenarios_dir()
+    (folder / "mine.yaml").write_text(SCENARIO_TEXT.replace("id: extra-patients", "id: mine"))
+    shutil.copy(broken_dir / "alias-bomb.yaml", folder)
+    shutil.copy(broken_dir / "path-traversal-id.yaml", folder)
+    (folder / "tagged.yaml").write_text("id: !!python/object/apply:os.system ['echo hi']\n")
+    (folder / "huge.yaml").write_text("#" * (1024 * 1024 + 1))
+    catalog = scenario_catalog()
+    assert sorted(catalog.items) == ["extra-patients", "mine"]
+    broken = {Path(p).name: " ".join(m) for p, m in catalog.broken.items()}
+    assert "expands to more than 100000 values" in broken["alias-bomb.yaml"]
+    assert "'../etc' is not a valid id" in broken["path-traversal-id.yaml"]
+    assert "YAML syntax" in broken["tagged.yaml"]
+    assert "larger than 1024 KiB and was not read" in broken["huge.yaml"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["scenarios"]  # nothing escaped

@@ -203,6 +203,12 @@ def test_import_card_fills_the_editor_with_a_valid_draft(tmp_path: Path) -> None
             '{"spec": "chara_card_v2", "data": {"name": "A", "first_mes": 3}}',
             "data.first_mes should be text",
         ),
+        # Once a RecursionError traceback: nesting deeper than Python's recursion limit.
+        (
+            '{"spec": "chara_card_v2", "data": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "the JSON is nested too deeply to read",
+        ),
+        ('{"spec": "chara_card_v2", "data": {"name": "\\ud83d"}}', "half of a character"),
     ],
 )
 def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected: str) -> None:
@@ -212,6 +218,19 @@ def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected:
     assert text is None
     assert message.startswith("✖ Could not import this character card")
     assert expected in plain(message)
+
+
+def test_a_card_name_on_many_lines_gives_a_draft_that_loads(tmp_path: Path) -> None:
+    card = {"spec": "chara_card_v2", "data": {"name": "Priya\nid: hacked\n  Shah"}}
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card), encoding="utf-8")
+    text, _ = authoring.import_card(True, str(path))
+    assert text is not None
+    scenario = parse_scenario_text(text)
+    assert (
+        scenario.persona.name == "Priya id: hacked Shah"
+        and scenario.id == "priya-id-hacked-shah-card"
+    )
 
 
 def test_broken_saved_scenarios_are_listed_for_facilitators_only(rapport_home: Path) -> None:
