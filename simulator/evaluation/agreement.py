@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from simulator.evaluation.csvfiles import CsvError, CsvTable, read_table
+from simulator.evaluation.csvfiles import CsvError, read_table
 from simulator.inputfiles import InputRefused, read_utf8
 from simulator.schema import Rubric
 
@@ -192,80 +192,79 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
         AgreementError: The file cannot be read, has no text or label column, or cannot be
             read on (a field over 128 KiB, usually a quote left open).
     """
+    content = _read_text(path)
+    try:
+        reader = read_table(io.StringIO(content, newline=""))
+        header = {h.strip().lower(): h for h in reader.fieldnames if h}
+        if "text" not in header:
+            found = ", ".join(repr(h) for h in header) or "nothing"
+            raise AgreementError(
+                f"{path} has no 'text' column (its header row has {found}); the header must "
+                "name text, optional context and conv_id, and one column per dimension "
+                f"({', '.join(rubric.dimension_ids)})"
+            )
+        columns = {d: header[d.lower()] for d in rubric.dimension_ids if d.lower() in header}
+        if not columns:
+            raise AgreementError(
+                f"{path} has no label column for any dimension of rubric {rubric.id!r}; "
+                f"add one of: {', '.join(rubric.dimension_ids)} (any case)"
+            )
+        out = _Labelled([], [], [], {d: [] for d in columns}, [], [])
+        for row in reader:
+            line, record = row.line, row.values
+            if record is None:
+                out.bad.append(BadRow(line=line, reason=row.problem or "unreadable"))
+                continue
+            text = (record.get(header["text"]) or "").strip()
+            if not text:
+                out.bad.append(BadRow(line=line, reason="missing text"))
+                continue
+            levels: dict[str, int | None] = {}
+            problems = []
+            for dim, col in columns.items():
+                raw = (record.get(col) or "").strip()
+                if not raw:
+                    levels[dim] = None
+                    continue
+                try:
+                    levels[dim] = _parse_level(raw)
+                except ValueError:
+                    problems.append(f"{col}={raw[:40]!r} is not 0/1 or a level 0-3")
+            if problems:
+                out.bad.append(BadRow(line=line, reason="; ".join(problems)))
+                continue
+            if all(level is None for level in levels.values()):
+                # Scoring it would cost time and measure nothing: say so instead of dropping it.
+                empty = "are all empty" if len(columns) > 1 else "is empty"
+                out.bad.append(
+                    BadRow(line=line, reason=f"no label: {', '.join(columns.values())} {empty}")
+                )
+                continue
+            out.texts.append(text)
+            out.lines.append(line)
+            context_col = header.get("context")
+            out.contexts.append((record.get(context_col) or "") if context_col else "")
+            group_col = header.get("conv_id")
+            group = (record.get(group_col) or "").strip() if group_col else ""
+            out.groups.append(group or f"row-{line}")
+            for dim in columns:
+                out.labels[dim].append(levels[dim])
+    except CsvError as exc:
+        raise AgreementError(f"{path}: {exc}") from None
+    return out
+
+
+def _read_text(path: Path) -> str:
+    """The labelled file's text: a regular UTF-8 file of at most :data:`MAX_INPUT_BYTES`."""
     too_big = f"the file is larger than {MAX_INPUT_BYTES // 1024**3} GiB and was not read"
     try:
-        text = read_utf8(path, MAX_INPUT_BYTES, too_big, "a labelled .csv file")
+        return read_utf8(path, MAX_INPUT_BYTES, too_big, "a labelled .csv file")
     except FileNotFoundError:
         raise AgreementError(f"cannot read {path}: no such file; check the path") from None
     except InputRefused as exc:
         raise AgreementError(f"{path}: {exc}") from None
     except OSError as exc:
         raise AgreementError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return _labelled_rows(read_table(io.StringIO(text, newline="")), path, rubric)
-    except CsvError as exc:
-        raise AgreementError(f"{path}: {exc}") from None
-
-
-def _labelled_rows(table: CsvTable, path: Path, rubric: Rubric) -> _Labelled:
-    header = {h.strip().lower(): h for h in table.fieldnames if h}
-    if "text" not in header:
-        found = ", ".join(repr(h) for h in header) or "nothing"
-        raise AgreementError(
-            f"{path} has no 'text' column (its header row has {found}); the header must "
-            "name text, optional context and conv_id, and one column per dimension "
-            f"({', '.join(rubric.dimension_ids)})"
-        )
-    columns = {d: header[d.lower()] for d in rubric.dimension_ids if d.lower() in header}
-    if not columns:
-        raise AgreementError(
-            f"{path} has no label column for any dimension of rubric {rubric.id!r}; "
-            f"add one of: {', '.join(rubric.dimension_ids)} (any case)"
-        )
-    out = _Labelled([], [], [], {d: [] for d in columns}, [], [])
-    for row in table:
-        line, record = row.line, row.values
-        if record is None:
-            out.bad.append(BadRow(line=line, reason=row.problem or "unreadable"))
-            continue
-        text = (record.get(header["text"]) or "").strip()
-        if not text:
-            out.bad.append(BadRow(line=line, reason="missing text"))
-            continue
-        levels: dict[str, int | None] = {}
-        problems = []
-        for dim, col in columns.items():
-            raw = (record.get(col) or "").strip()
-            if not raw:
-                levels[dim] = None
-                continue
-            try:
-                levels[dim] = _parse_level(raw)
-            except ValueError:
-                problems.append(f"{col}={raw[:40]!r} is not 0/1 or a level 0-3")
-        if problems:
-            out.bad.append(BadRow(line=line, reason="; ".join(problems)))
-            continue
-        if all(level is None for level in levels.values()):
-            # Scoring it would cost time and measure nothing: say so instead of dropping it.
-            out.bad.append(
-                BadRow(
-                    line=line,
-                    reason=f"no label: {', '.join(columns.values())} "
-                    f"{'are all' if len(columns) > 1 else 'is'} empty",
-                )
-            )
-            continue
-        out.texts.append(text)
-        out.lines.append(line)
-        context_col = header.get("context")
-        out.contexts.append((record.get(context_col) or "") if context_col else "")
-        group_col = header.get("conv_id")
-        group = (record.get(group_col) or "").strip() if group_col else ""
-        out.groups.append(group or f"row-{line}")
-        for dim in columns:
-            out.labels[dim].append(levels[dim])
-    return out
 
 
 def _no_usable_rows(path: str | Path, bad: list[BadRow]) -> str:
