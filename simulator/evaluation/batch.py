@@ -244,7 +244,7 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     return parse_csv(read_input_text(path), path)
 
 
-def parse_csv(text: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malformed]]:
+def parse_csv(content: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     """Read one reply per row: ``text``, optional ``context``, ``transcript_id``/``conv_id``,
     ``turn``. A row whose quoting is broken is reported with its lines and skipped.
 
@@ -252,44 +252,40 @@ def parse_csv(text: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malf
         EvaluationError: No ``text`` column, or the file cannot be read on (a field over
             128 KiB, usually a quote left open).
     """
-    try:
-        return _csv_rows(text, path)
-    except CsvError as exc:
-        raise EvaluationError(f"{path}: {exc}") from None
-
-
-def _csv_rows(text: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     records: list[ReplyRecord] = []
     bad: list[Malformed] = []
-    table = read_table(io.StringIO(text, newline=""))
-    header = {h.strip().lower(): h for h in table.fieldnames if h}
-    if "text" not in header:
-        found = ", ".join(repr(h) for h in header) or "nothing"
-        raise EvaluationError(
-            f"{path} has no 'text' column (its header row has {found}); expected text, "
-            "optional context, transcript_id (or conv_id) and turn"
-        )
-    id_col = header.get("transcript_id") or header.get("conv_id")
-    seen: dict[str, int] = {}
-    for record in table:
-        line, row = record.line, record.values
-        if row is None:
-            bad.append(Malformed(line=line, reason=record.problem or "unreadable"))
-            continue
-        text_value = row.get(header["text"]) or ""
-        if not text_value.strip():
-            bad.append(Malformed(line=line, reason="missing text"))
-            continue
-        tid = ((row.get(id_col) or "").strip() if id_col else "") or "all"
-        turn_raw = (row.get(header["turn"]) or "").strip() if "turn" in header else ""
-        try:
-            turn = int(turn_raw) if turn_raw else seen.get(tid, 0)
-        except ValueError:
-            bad.append(Malformed(line=line, reason=f"turn {turn_raw[:40]!r} is not a number"))
-            continue
-        seen[tid] = turn + 1
-        context = (row.get(header["context"]) or "") if "context" in header else ""
-        records.append(ReplyRecord(tid, turn, text_value, context))
+    try:
+        reader = read_table(io.StringIO(content, newline=""))
+        header = {h.strip().lower(): h for h in reader.fieldnames if h}
+        if "text" not in header:
+            found = ", ".join(repr(h) for h in header) or "nothing"
+            raise EvaluationError(
+                f"{path} has no 'text' column (its header row has {found}); expected text, "
+                "optional context, transcript_id (or conv_id) and turn"
+            )
+        id_col = header.get("transcript_id") or header.get("conv_id")
+        seen: dict[str, int] = {}
+        for record in reader:
+            line, row = record.line, record.values
+            if row is None:
+                bad.append(Malformed(line=line, reason=record.problem or "unreadable"))
+                continue
+            text = row.get(header["text"]) or ""
+            if not text.strip():
+                bad.append(Malformed(line=line, reason="missing text"))
+                continue
+            tid = ((row.get(id_col) or "").strip() if id_col else "") or "all"
+            turn_raw = (row.get(header["turn"]) or "").strip() if "turn" in header else ""
+            try:
+                turn = int(turn_raw) if turn_raw else seen.get(tid, 0)
+            except ValueError:
+                bad.append(Malformed(line=line, reason=f"turn {turn_raw[:40]!r} is not a number"))
+                continue
+            seen[tid] = turn + 1
+            context = (row.get(header["context"]) or "") if "context" in header else ""
+            records.append(ReplyRecord(tid, turn, text, context))
+    except CsvError as exc:
+        raise EvaluationError(f"{path}: {exc}") from None
     return records, bad
 
 
