@@ -12,7 +12,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.loading import LoadError, load_file, parse_rubric_text, parse_scenario_text
+from simulator.loading import (
+    LoadError,
+    load_file,
+    parse_rubric_text,
+    parse_scenario_text,
+    scenario_problems,
+)
 from simulator.paths import SHIPPED_RUBRICS_DIR, SHIPPED_SCENARIOS_DIR
 from simulator.ui.cards import CardError, card_to_yaml
 from tests.fuzz import fuzz, json_values, mutate, noisy_text, words
@@ -20,6 +26,7 @@ from tests.fuzz import fuzz, json_values, mutate, noisy_text, words
 SCENARIO = (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_text(encoding="utf-8")
 RUBRIC = (SHIPPED_RUBRICS_DIR / "compassionate-leadership.yaml").read_text(encoding="utf-8")
 SCENARIO_DATA = yaml.safe_load(SCENARIO)
+RUBRICS = ["compassionate-leadership"]
 Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 CARD = {
     "spec": "chara_card_v2",
@@ -37,10 +44,13 @@ CARD = {
 
 def scenario_loads_or_says_why(text: str) -> None:
     try:
-        parse_scenario_text(text, "fuzz.yaml")
+        scenario = parse_scenario_text(text, "fuzz.yaml")
     except LoadError as error:
         assert error.messages and all(m.strip() for m in error.messages)
         assert "Traceback" not in str(error)
+        return
+    # What `rapport validate` and the editor check next must not fail either.
+    assert all(isinstance(p, str) for p in scenario_problems(scenario, RUBRICS))
 
 
 @fuzz(1200)
