@@ -12,6 +12,7 @@ refused before they are turned into Python objects (see :mod:`simulator.yamlchec
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from simulator import paths
+from simulator.inputfiles import InputRefused, read_bytes
 from simulator.schema import Rubric, Scenario
 from simulator.yamlcheck import YamlProblems, parse_yaml, validation_messages
 
@@ -31,6 +33,8 @@ ModelT = TypeVar("ModelT", Scenario, Rubric)
 Kind = Literal["scenario", "rubric"]
 
 _MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "rubric": Rubric}
+
+logger = logging.getLogger(__name__)
 
 
 class LoadError(Exception):
@@ -72,6 +76,37 @@ class LoadResult(Generic[ModelT]):
     items: dict[str, ModelT] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def broken(self) -> dict[str, list[str]]:
+        """The files left out, by path, each with why (what the Scenarios tab lists as broken).
+
+        Returns:
+            ``{path: messages}`` in the order the files were read.
+        """
+        found: dict[str, list[str]] = {}
+        for error in self.errors:
+            found.setdefault(error.source, []).extend(error.messages)
+        return found
+
+
+def unexpected_problem(path: str | Path, error: BaseException) -> LoadError:
+    """A LoadError for a failure no check foresaw, so one file never stops the others (and no
+    traceback is shown); the message asks for a report, as it is a bug of ours.
+
+    Args:
+        path: The file being read.
+        error: What was raised.
+    """
+    # The traceback only with --verbose (INFO): a bug report needs it, a facilitator does not.
+    logger.info("unexpected error reading %s", path, exc_info=error)
+    return LoadError(
+        path,
+        [
+            f"could not be read ({type(error).__name__}: {error}); this is a bug in Rapport: "
+            "please report it with the file"
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- public parsing
@@ -149,20 +184,20 @@ def parse_rubric_text(text: str, source: str = "<editor>") -> Rubric:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a YAML file as UTF-8 after checking it exists, is a file and is not too large.
+    """Read a YAML file as UTF-8 after checking it exists, is a regular file (not a folder, a
+    FIFO or a device, which would be waited on forever) and is not too large: all before
+    reading a byte.
 
     Raises:
         LoadError: With a message saying what is wrong with the path or its bytes.
     """
     path = Path(path)
-    if not path.exists():
-        raise LoadError(path, ["file not found; check the path"])
-    if path.is_dir():
-        raise LoadError(path, ["this is a folder, not a file; give the path of one .yaml file"])
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise LoadError(path, [_too_big_message()])
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_FILE_BYTES, _too_big_message(), "one .yaml file")
+    except FileNotFoundError:
+        raise LoadError(path, ["file not found; check the path"]) from None
+    except InputRefused as error:
+        raise LoadError(path, [str(error)]) from None
     except OSError as error:
         raise LoadError(path, [f"could not read the file: {error.strerror or error}"]) from None
     try:
@@ -247,12 +282,28 @@ def load_directory(path: str | Path, kind: Kind) -> LoadResult[Any]:
     if not folder.is_dir():
         result.errors.append(LoadError(folder, ["folder not found"]))
         return result
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    try:
+        # Every *.yaml entry, not only regular files: a folder or FIFO given that name is listed
+        # as broken (read_text refuses it unread) rather than silently missing. Hidden names
+        # (editors' lock and backup files) are not scenarios.
+        files = sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+        )
+    except OSError as error:
+        result.errors.append(LoadError(folder, [f"could not list the folder: {error}"]))
+        return result
     for file in files:
         try:
             item = _parse(read_text(file), str(file), kind)
         except LoadError as error:
             result.errors.append(error)
+            continue
+        except Exception as error:
+            # Whatever one file holds, the others still load: Start, the scenario list and
+            # History read this catalogue for every trainee.
+            result.errors.append(unexpected_problem(file, error))
             continue
         if item.id != file.stem:
             result.errors.append(
@@ -283,8 +334,13 @@ def load_directory(path: str | Path, kind: Kind) -> LoadResult[Any]:
 def _catalog(kind: Kind) -> LoadResult[Any]:
     # Read on every call (a few ms) so files saved or fixed meanwhile are seen without restart.
     shipped_dir = paths.SHIPPED_SCENARIOS_DIR if kind == "scenario" else paths.SHIPPED_RUBRICS_DIR
-    user_dir = paths.user_scenarios_dir() if kind == "scenario" else paths.user_rubrics_dir()
     result = load_directory(shipped_dir, kind)
+    try:
+        user_dir = paths.user_scenarios_dir() if kind == "scenario" else paths.user_rubrics_dir()
+    except OSError as error:
+        # An unwritable data folder leaves the shipped files usable.
+        result.errors.append(LoadError("<data folder>", [f"cannot be used: {error}"]))
+        return result
     user = load_directory(user_dir, kind)
     result.errors.extend(user.errors)
     for item_id, item in user.items.items():

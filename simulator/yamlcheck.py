@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulator.inputfiles import half_character_message, lone_surrogate
+
 MAX_NODES = 100_000
 """Most YAML values a document may expand to once aliases (``*name``) are followed."""
 
@@ -30,6 +32,62 @@ class _SafeLoader(yaml.SafeLoader):
 _FastLoader: type[Any] = getattr(yaml, "CSafeLoader", _SafeLoader)
 _RETRY_SLOW_BELOW = 200_000
 """Characters under which a failing text is re-read by the slower loader for its message."""
+
+
+# What YAML 1.1 accepts in a stream (PyYAML's Reader.NON_PRINTABLE is its complement): tab, line
+# feed, carriage return, printable ASCII, NEL and the printable Unicode planes.
+_NOT_ALLOWED = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_CONTROL_NAMES = {
+    0x00: "NUL (null)",
+    0x07: "BEL (bell)",
+    0x08: "BS (backspace)",
+    0x0B: "VT (vertical tab)",
+    0x0C: "FF (form feed, a page break)",
+    0x1B: "ESC (escape)",
+    0x7F: "DEL (delete)",
+}
+CONTROL_SHOWN = 3
+"""How many lines with a forbidden character are named before saying how many more there are."""
+
+
+def _character_name(char: str) -> str:
+    code = ord(char)
+    name = _CONTROL_NAMES.get(code)
+    if name:
+        return f"U+{code:04X} {name}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"U+{code:04X} (half of a broken emoji or symbol)"
+    return f"U+{code:04X} (a control character)"
+
+
+def control_characters(text: str) -> list[str]:
+    """Where ``text`` holds a character YAML forbids (NUL, bell, form feed, ...), one message per
+    line, so the facilitator can find and delete it: such characters are invisible in most
+    editors and usually come from copying text out of another program.
+
+    Returns:
+        Messages like ``"line 5, column 12: the character U+0007 BEL (bell) is not allowed ..."``;
+        empty when there is none.
+    """
+    problems: list[str] = []
+    lines_seen: set[int] = set()
+    for match in _NOT_ALLOWED.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if line in lines_seen:
+            continue
+        lines_seen.add(line)
+        if len(problems) == CONTROL_SHOWN:
+            problems.append("more lines hold such characters; fix those above and check again")
+            break
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        problems.append(
+            f"line {line}, column {column}: the character {_character_name(match.group())} is "
+            "not allowed in YAML; it is usually invisible and comes from copied text: delete it "
+            "(retype that part of the line), or save the file again as plain UTF-8 text"
+        )
+    return problems
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
@@ -136,7 +194,15 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     Raises:
         YamlProblems: Syntax errors, duplicate keys, alias bombs, excessive nesting.
     """
-    loader = _FastLoader(text)
+    # Checked first: PyYAML raises a ReaderError for these from the loader's constructor, with
+    # an offset instead of a line, and the pure-Python loader's retry would raise it again.
+    forbidden = control_characters(text)
+    if forbidden:
+        raise YamlProblems(forbidden)
+    try:
+        loader = _FastLoader(text)
+    except yaml.YAMLError as error:
+        raise YamlProblems([_yaml_problem(error)]) from None
     try:
         try:
             root = loader.get_single_node()
@@ -154,6 +220,9 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
             data = loader.construct_document(root)
         except yaml.YAMLError as error:
             raise YamlProblems([_yaml_problem(error)]) from None
+        half = lone_surrogate(data)
+        if half:
+            raise YamlProblems([half_character_message(half)])
         return data, root
     except RecursionError:
         raise YamlProblems(["the YAML is nested too deeply to read; flatten it"]) from None
@@ -164,7 +233,10 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
 def _better_syntax_message(text: str, error: yaml.YAMLError) -> str:
     if _FastLoader is _SafeLoader or len(text) >= _RETRY_SLOW_BELOW:
         return _yaml_problem(error)
-    slow = _SafeLoader(text)
+    try:
+        slow = _SafeLoader(text)
+    except yaml.YAMLError:
+        return _yaml_problem(error)
     try:
         slow.get_single_node()
     except yaml.YAMLError as slow_error:

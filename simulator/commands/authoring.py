@@ -12,7 +12,9 @@ from typing import Any
 VALIDATE_HELP = """\
 Check scenario and rubric files. Each PATH is a YAML file or a folder (searched recursively).
 A file in a folder named rubrics/ (or with a top-level 'dimensions:' key) is checked as a rubric;
-anything else as a scenario. Exit status: 0 all valid, 1 some invalid, 2 a path does not exist."""
+anything else as a scenario. Every file found is reported, valid or not; a folder, FIFO or device
+named where a file is expected is refused unread. Exit status: 0 all valid, 1 some invalid, 2 a
+path does not exist or a folder cannot be listed."""
 
 
 def register(subparsers: Any) -> None:
@@ -51,13 +53,15 @@ def validate_command(args: argparse.Namespace) -> int:
     Valid files print ``ok <file> (<id> v<version>)`` to stdout; problems go to stderr.
 
     Returns:
-        0 if all are valid, 1 if any is invalid, 2 if a path does not exist.
+        0 if all are valid, 1 if any is invalid, 2 if a path does not exist or a folder cannot
+        be listed.
     """
     from simulator.loading import (
         LoadError,
         available_rubrics,
         load_file,
         scenario_problems,
+        unexpected_problem,
     )
     from simulator.schema import Rubric, Scenario
 
@@ -69,7 +73,12 @@ def validate_command(args: argparse.Namespace) -> int:
             print(f"{path}: no such file or folder", file=sys.stderr)
             missing = True
         elif path.is_dir():
-            found = _yaml_files(path)
+            try:
+                found = _yaml_files(path)
+            except OSError as error:
+                print(f"{path}: could not list the folder: {error}", file=sys.stderr)
+                missing = True
+                continue
             if not found:
                 print(f"{path}: no .yaml files in this folder", file=sys.stderr)
             files.extend(found)
@@ -83,6 +92,11 @@ def validate_command(args: argparse.Namespace) -> int:
             loaded.append((file, load_file(file)))
         except LoadError as error:
             print(error, file=sys.stderr)
+            invalid += 1
+        except Exception as error:
+            # A bug of ours must not abandon the other files or print a traceback: say which
+            # file and what, and go on.
+            print(unexpected_problem(file, error), file=sys.stderr)
             invalid += 1
 
     # Checks across files: ids match file names, no id twice, each scenario's rubric exists.
@@ -100,7 +114,12 @@ def validate_command(args: argparse.Namespace) -> int:
         if earlier != file:
             problems.append(f"id {model.id!r} is already used by {earlier}")
         if isinstance(model, Scenario):
-            problems.extend(scenario_problems(model, rubrics))
+            try:
+                problems.extend(scenario_problems(model, rubrics))
+            except Exception as error:
+                print(unexpected_problem(file, error), file=sys.stderr)
+                invalid += 1
+                continue
         if problems:
             print(LoadError(file, problems), file=sys.stderr)
             invalid += 1

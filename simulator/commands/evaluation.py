@@ -36,13 +36,22 @@ def register(subparsers: Any) -> None:
             "Score every learner reply in TRANSCRIPTS (a transcript as the app downloads it, a "
             "JSON list of transcripts, JSONL with one transcript per line, or CSV with text, "
             "optional context, transcript_id/conv_id and turn) and write per-reply CSV/JSON, "
-            "per-transcript and per-dimension summaries and an HTML report to --out."
+            "per-transcript and per-dimension summaries and an HTML report to --out. Reports "
+            "already there are kept unless --force is given; text cells a spreadsheet would run "
+            "as a formula (starting with = + - @) get a leading ' in the CSV files."
         ),
     )
     evaluate.add_argument("transcripts", metavar="TRANSCRIPTS", help=".json, .jsonl or .csv file")
     evaluate.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric id or YAML path")
     evaluate.add_argument(
         "--out", required=True, metavar="DIR", help="folder for the reports (created if missing)"
+    )
+    evaluate.add_argument(
+        "--force",
+        action="store_true",
+        help=(
+            "replace reports already in --out (never the input file, never through a symbolic link)"
+        ),
     )
     _add_judge(evaluate)
     evaluate.set_defaults(handler=evaluate_command)
@@ -143,6 +152,13 @@ def agreement_command(args: argparse.Namespace) -> int:
         print(f"skipped line {bad.line}: {bad.reason}", file=sys.stderr)
     if report.bad_rows:
         print(f"{len(report.bad_rows)} bad rows skipped", file=sys.stderr)
+    for dim, measured in report.dimensions.items():
+        if measured.unlabelled:
+            print(
+                f"{dim}: {measured.unlabelled} of {report.n} rows have no label for it (left "
+                "out of this dimension only)",
+                file=sys.stderr,
+            )
     for row in report.unscored:
         print(f"unscored line {row.line}: {row.reason}", file=sys.stderr)
     if report.unscored:
@@ -186,12 +202,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
         # Before the scorer loads and scores: a bad --out must not cost a whole run, and a
         # mistyped input must not leave an empty --out folder behind.
         check_input_file(Path(args.transcripts))
-        prepare_out_dir(args.out, "--out")
+        prepare_out_dir(args.out, "--out", inputs=[args.transcripts], force=args.force)
         rubric = _rubric(args.rubric)
         scorer = _scorer(args, rubric)
         progress = _progress_bar("judging" if scorer else "scoring")
         try:
-            result = evaluate_file(args.transcripts, rubric, args.out, progress, scorer)
+            result = evaluate_file(
+                args.transcripts, rubric, args.out, progress, scorer, force=args.force
+            )
         finally:
             progress.close()
     except _user_errors() as exc:

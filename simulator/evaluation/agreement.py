@@ -8,6 +8,7 @@ against something obvious.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +18,15 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from simulator.evaluation.batch import csv_reader
+from simulator.evaluation.csvfiles import CsvError, read_table
+from simulator.inputfiles import InputRefused, read_utf8
 from simulator.schema import Rubric
 
 BOOTSTRAP_SAMPLES = 1000
+MAX_INPUT_BYTES = 1024**3
+"""Largest labelled CSV read (1 GiB), checked before reading."""
+SKIPPED_SHOWN = 3
+"""How many skip reasons the no-usable-rows error quotes before saying how many more."""
 ProgressFn = Callable[[int, int], None]
 
 _BASELINE_WORDS: dict[str, tuple[str, list[str]]] = {
@@ -70,6 +76,8 @@ class DimensionAgreement(BaseModel):
     spearman: float | None = None
     unscored: int = 0
     """Labelled rows whose reply the scorer left unscored (not counted in ``n``)."""
+    unlabelled: int = 0
+    """Rows used for other dimensions whose cell for this one is empty (not counted in ``n``)."""
     reason: str | None = None
 
 
@@ -169,20 +177,25 @@ def _parse_level(value: str) -> int | None:
     if value in {"false", "no"}:
         return 0
     number = float(value)  # ValueError for words: the caller reports the row
-    if number != int(number) or not 0 <= number <= 3:
+    if not 0 <= number <= 3 or number != int(number):  # range first: int() fails on inf/nan
         raise ValueError(value)
     return int(number)
 
 
 def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
-    """Read the labelled CSV, matching label columns to rubric dimensions case-insensitively."""
+    """Read the labelled CSV, matching label columns to rubric dimensions case-insensitively.
+
+    A row whose quoting is broken, whose text is empty, whose labels are all empty or one of
+    whose labels is not a level is listed in ``bad`` with its line and left out.
+
+    Raises:
+        AgreementError: The file cannot be read, has no text or label column, or cannot be
+            read on (a field over 128 KiB, usually a quote left open).
+    """
+    content = _read_text(path)
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise AgreementError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        reader = csv_reader(handle)
-        header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
+        reader = read_table(io.StringIO(content, newline=""))
+        header = {h.strip().lower(): h for h in reader.fieldnames if h}
         if "text" not in header:
             found = ", ".join(repr(h) for h in header) or "nothing"
             raise AgreementError(
@@ -197,8 +210,11 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
                 f"add one of: {', '.join(rubric.dimension_ids)} (any case)"
             )
         out = _Labelled([], [], [], {d: [] for d in columns}, [], [])
-        for record in reader:
-            line = reader.line_num
+        for row in reader:
+            line, record = row.line, row.values
+            if record is None:
+                out.bad.append(BadRow(line=line, reason=row.problem or "unreadable"))
+                continue
             text = (record.get(header["text"]) or "").strip()
             if not text:
                 out.bad.append(BadRow(line=line, reason="missing text"))
@@ -213,9 +229,16 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
                 try:
                     levels[dim] = _parse_level(raw)
                 except ValueError:
-                    problems.append(f"{col}={raw!r} is not 0/1 or a level 0-3")
+                    problems.append(f"{col}={raw[:40]!r} is not 0/1 or a level 0-3")
             if problems:
                 out.bad.append(BadRow(line=line, reason="; ".join(problems)))
+                continue
+            if all(level is None for level in levels.values()):
+                # Scoring it would cost time and measure nothing: say so instead of dropping it.
+                empty = "are all empty" if len(columns) > 1 else "is empty"
+                out.bad.append(
+                    BadRow(line=line, reason=f"no label: {', '.join(columns.values())} {empty}")
+                )
                 continue
             out.texts.append(text)
             out.lines.append(line)
@@ -226,7 +249,34 @@ def read_labelled_csv(path: Path, rubric: Rubric) -> _Labelled:
             out.groups.append(group or f"row-{line}")
             for dim in columns:
                 out.labels[dim].append(levels[dim])
+    except CsvError as exc:
+        raise AgreementError(f"{path}: {exc}") from None
     return out
+
+
+def _read_text(path: Path) -> str:
+    """The labelled file's text: a regular UTF-8 file of at most :data:`MAX_INPUT_BYTES`."""
+    too_big = f"the file is larger than {MAX_INPUT_BYTES // 1024**3} GiB and was not read"
+    try:
+        return read_utf8(path, MAX_INPUT_BYTES, too_big, "a labelled .csv file")
+    except FileNotFoundError:
+        raise AgreementError(f"cannot read {path}: no such file; check the path") from None
+    except InputRefused as exc:
+        raise AgreementError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise AgreementError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _no_usable_rows(path: str | Path, bad: list[BadRow]) -> str:
+    """Why a labelled file gave nothing to measure: the skip reasons themselves."""
+    if not bad:
+        return f"{path} has no rows under its header; add one row per rated reply"
+    shown = "; ".join(f"line {b.line}: {b.reason}" for b in bad[:SKIPPED_SHOWN])
+    more = len(bad) - SKIPPED_SHOWN
+    return (
+        f"{path} has no usable rows: each needs a text and at least one label; every row was "
+        f"skipped: {shown}" + (f" (and {more} more)" if more > 0 else "")
+    )
 
 
 def _f1(labels: np.ndarray, predicted: np.ndarray) -> float:
@@ -261,7 +311,7 @@ def run_agreement(
 
     data = read_labelled_csv(Path(path), rubric)
     if not data.texts:
-        raise AgreementError(f"{path} has no usable rows ({len(data.bad)} bad rows)")
+        raise AgreementError(_no_usable_rows(path, data.bad))
     scorer = scorer or RubricScorer(rubric)
     scores = []
     # Slow scorers (the LLM judge) ask for small batches so progress keeps moving.
@@ -310,8 +360,16 @@ def _measure(
     present = levels >= 1
     positives = int(present.sum())
     labelled = sum(y is not None for y in raw_labels)
-    result = DimensionAgreement(n=len(keep), positives=positives, unscored=labelled - len(keep))
-    if len(keep) == 0 and labelled:
+    result = DimensionAgreement(
+        n=len(keep),
+        positives=positives,
+        unscored=labelled - len(keep),
+        unlabelled=len(raw_labels) - labelled,
+    )
+    if labelled == 0:
+        result.reason = "no row has a label for it; AUROC is undefined"
+        return result
+    if len(keep) == 0:
         result.reason = "no labelled reply was scored; AUROC is undefined"
         return result
     if len(keep) == 0 or positives in (0, len(keep)):

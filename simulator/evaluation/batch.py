@@ -10,17 +10,25 @@ and an HTML report with plots.
 
 from __future__ import annotations
 
-import csv
+import io
 import json
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
+from simulator.evaluation.csvfiles import CsvError, read_table, safe_writer
+from simulator.inputfiles import (
+    InputRefused,
+    check_regular_file,
+    loads_json,
+    raw_decode_json,
+    read_utf8,
+)
+from simulator.outputfiles import OutputFolder, OutputRefused
 from simulator.schema import Rubric
 from simulator.scoring.types import ReplyScore
 
@@ -60,6 +68,9 @@ class EvaluationResult(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+
+MAX_INPUT_BYTES = 1024**3
+"""Largest transcripts file read (1 GiB), checked before reading; a larger one is split."""
 
 SKIPPED_SHOWN = 3
 """How many skip reasons an error message quotes before saying how many more there are."""
@@ -161,7 +172,7 @@ def _array_items(text: str) -> list[tuple[int, Any]]:
             return items
         line += text.count("\n", counted, index)
         counted = index
-        value, index = decoder.raw_decode(text, index)
+        value, index = raw_decode_json(decoder, text, index)
         items.append((line, value))
 
 
@@ -173,15 +184,23 @@ def _looks_like_one_document(text: str) -> bool:
 
 
 def read_json(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read transcripts from JSON, deciding by content: one transcript object (pretty-printed,
-    as the app downloads it), a list of them, or JSONL (one transcript per line)."""
-    text = path.read_text(encoding="utf-8-sig")
+    """Read transcripts from a JSON file, deciding by content (see :func:`parse_json`)."""
+    return parse_json(read_input_text(path))
+
+
+def parse_json(text: str) -> tuple[list[ReplyRecord], list[Malformed]]:
+    """Read transcripts from JSON text, deciding by content: one transcript object
+    (pretty-printed, as the app downloads it), a list of them, or JSONL (one per line)."""
     try:
-        document = json.loads(text)
+        document = loads_json(text)
     except json.JSONDecodeError as exc:
         if not _looks_like_one_document(text):
             return _read_lines(text)
         return [], [Malformed(line=exc.lineno, reason=_json_reason(exc, text, "file"))]
+    except InputRefused as exc:
+        if not _looks_like_one_document(text):
+            return _read_lines(text)
+        return [], [Malformed(line=1, reason=str(exc))]
     if isinstance(document, list):
         entries = [
             (line, value, f"item {number}: ")
@@ -210,40 +229,34 @@ def _read_lines(text: str) -> tuple[list[ReplyRecord], list[Malformed]]:
         if not line.strip():
             continue
         try:
-            records.extend(_transcript_replies(json.loads(line)))
+            records.extend(_transcript_replies(loads_json(line)))
         except json.JSONDecodeError as exc:
             bad.append(Malformed(line=number, reason=_json_reason(exc, line, "line")))
+        except InputRefused as exc:
+            bad.append(Malformed(line=number, reason=str(exc)))
         except ValidationError as exc:
             bad.append(Malformed(line=number, reason=_validation_reason(exc)))
     return records, bad
 
 
-def csv_delimiter(header: str) -> str:
-    """The separator of a CSV file from its header row: a comma, or the semicolon or tab that
-    spreadsheets in many locales write ("Save as CSV" in a comma-decimal language)."""
-    if "," in header:
-        return ","
-    for separator in (";", "\t"):
-        if separator in header:
-            return separator
-    return ","
-
-
-def csv_reader(handle: TextIO) -> csv.DictReader[str]:
-    """Rows of an open CSV file as dicts, with the separator read from its header row."""
-    delimiter = csv_delimiter(handle.readline())
-    handle.seek(0)
-    return csv.DictReader(handle, delimiter=delimiter)
-
-
 def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
+    """Read one reply per row from a CSV file (see :func:`parse_csv`)."""
+    return parse_csv(read_input_text(path), path)
+
+
+def parse_csv(content: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     """Read one reply per row: ``text``, optional ``context``, ``transcript_id``/``conv_id``,
-    ``turn``."""
+    ``turn``. A row whose quoting is broken is reported with its lines and skipped.
+
+    Raises:
+        EvaluationError: No ``text`` column, or the file cannot be read on (a field over
+            128 KiB, usually a quote left open).
+    """
     records: list[ReplyRecord] = []
     bad: list[Malformed] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv_reader(handle)
-        header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
+    try:
+        reader = read_table(io.StringIO(content, newline=""))
+        header = {h.strip().lower(): h for h in reader.fieldnames if h}
         if "text" not in header:
             found = ", ".join(repr(h) for h in header) or "nothing"
             raise EvaluationError(
@@ -252,8 +265,11 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
             )
         id_col = header.get("transcript_id") or header.get("conv_id")
         seen: dict[str, int] = {}
-        for row in reader:
-            line = reader.line_num
+        for record in reader:
+            line, row = record.line, record.values
+            if row is None:
+                bad.append(Malformed(line=line, reason=record.problem or "unreadable"))
+                continue
             text = row.get(header["text"]) or ""
             if not text.strip():
                 bad.append(Malformed(line=line, reason="missing text"))
@@ -263,37 +279,64 @@ def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
             try:
                 turn = int(turn_raw) if turn_raw else seen.get(tid, 0)
             except ValueError:
-                bad.append(Malformed(line=line, reason=f"turn {turn_raw!r} is not a number"))
+                bad.append(Malformed(line=line, reason=f"turn {turn_raw[:40]!r} is not a number"))
                 continue
             seen[tid] = turn + 1
             context = (row.get(header["context"]) or "") if "context" in header else ""
             records.append(ReplyRecord(tid, turn, text, context))
+    except CsvError as exc:
+        raise EvaluationError(f"{path}: {exc}") from None
     return records, bad
 
 
+_WANTED = "a .json, .jsonl or .csv transcripts file"
+
+
 def check_input_file(path: Path) -> None:
-    """Raise EvaluationError unless ``path`` is a file (checked before anything is written)."""
-    if not path.is_file():
-        raise EvaluationError(
-            f"{path} is not a file; give a .json, .jsonl or .csv transcripts file"
-        )
+    """Raise EvaluationError unless ``path`` is a regular file (checked before anything is
+    written, and before a FIFO or a device could be waited on)."""
+    try:
+        check_regular_file(path, _WANTED)
+    except FileNotFoundError:
+        raise EvaluationError(f"{path} is not a file; give {_WANTED}") from None
+    except InputRefused as exc:
+        raise EvaluationError(f"{path}: {exc}") from None
+
+
+def read_input_text(path: Path) -> str:
+    """A transcripts file's text: a regular UTF-8 file of at most :data:`MAX_INPUT_BYTES`.
+
+    Raises:
+        EvaluationError: Missing, not a regular file, too large or not UTF-8.
+        OSError: It cannot be read (permissions).
+    """
+    too_big = (
+        f"the file is larger than {MAX_INPUT_BYTES // 1024**3} GiB and was not read; split it "
+        "and evaluate the parts"
+    )
+    try:
+        return read_utf8(path, MAX_INPUT_BYTES, too_big, _WANTED)
+    except FileNotFoundError:
+        raise EvaluationError(f"{path} is not a file; give {_WANTED}") from None
+    except InputRefused as exc:
+        raise EvaluationError(f"{path}: {exc}") from None
 
 
 def read_replies(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
     """Read a transcripts file: CSV by extension, JSON or JSONL by extension or by content
-    (a file of unknown type starting with "{" or "[")."""
-    check_input_file(path)
+    (a file of unknown type starting with "{" or "[").
+
+    Raises:
+        EvaluationError: The file cannot be read (see :func:`read_input_text`), or as CSV has
+            no ``text`` column or cannot be read on.
+    """
+    text = read_input_text(path)
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return read_csv(path)
-        if suffix in {".jsonl", ".json", ".ndjson"}:
-            return read_json(path)
-        with path.open(encoding="utf-8-sig") as handle:
-            head = handle.read(64).lstrip()[:1]
-        return read_json(path) if head in {"{", "["} else read_csv(path)
-    except UnicodeDecodeError:
-        raise EvaluationError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+    if suffix == ".csv":
+        return parse_csv(text, path)
+    if suffix in {".jsonl", ".json", ".ndjson"} or text.lstrip()[:1] in {"{", "["}:
+        return parse_json(text)
+    return parse_csv(text, path)
 
 
 def _nothing_to_score(path: str | Path, bad: list[Malformed]) -> str:
@@ -310,28 +353,41 @@ def _nothing_to_score(path: str | Path, bad: list[Malformed]) -> str:
     )
 
 
-def prepare_out_dir(out_dir: str | Path, label: str = "the output folder") -> Path:
+REPORT_FILES = (
+    "replies.csv",
+    "replies.json",
+    "transcripts.csv",
+    "dimensions.csv",
+    "report.html",
+    "summary.json",
+)
+"""What :func:`evaluate_file` writes into its folder."""
+
+
+def prepare_out_dir(
+    out_dir: str | Path,
+    label: str = "the output folder",
+    inputs: Iterable[str | Path] = (),
+    force: bool = False,
+) -> OutputFolder:
     """Create the report folder, or say why it cannot be used: checked before scoring, so a
     long run is not lost at the end. ``label`` names it in the message (``--out`` on the CLI).
 
+    Args:
+        out_dir: The folder (created if missing).
+        label: How the folder is named in messages.
+        inputs: The files being evaluated: never written over, even with ``force``.
+        force: Replace report files already in the folder.
+
     Raises:
-        EvaluationError: It is a file, or it cannot be created or written to.
+        EvaluationError: It is a file or a symbolic link, it cannot be created or written to, a
+            report file would replace an input or a link, or (without ``force``) report files
+            are already there.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise EvaluationError(f"{label} {out} is a file; give a folder (it is created if missing)")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        reason = (exc.strerror or str(exc)).lower()
-        raise EvaluationError(
-            f"cannot create the output folder {out}: {reason}; choose a folder you can write to"
-        ) from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise EvaluationError(
-            f"cannot write to the output folder {out}; choose a folder you can write to"
-        )
-    return out
+        return OutputFolder(out_dir, REPORT_FILES, inputs, force, label)
+    except OutputRefused as exc:
+        raise EvaluationError(str(exc)) from None
 
 
 def evaluate_file(
@@ -340,6 +396,7 @@ def evaluate_file(
     out_dir: str | Path,
     progress: ProgressFn | None = None,
     scorer: Any = None,
+    force: bool = False,
 ) -> EvaluationResult:
     """Score every learner reply in a transcripts file and write the reports.
 
@@ -350,21 +407,22 @@ def evaluate_file(
             summary.json and report.html (created if needed).
         progress: Called with (done, total) after each batch.
         scorer: A ``RubricScorer`` for the rubric; built when None.
+        force: Replace report files already in ``out_dir`` (never the input, never a link).
 
     Returns:
         Counts, skipped lines, written files and the per-dimension summary.
 
     Raises:
         EvaluationError: The file cannot be read or holds no replies, or ``out_dir`` cannot
-            be written to.
+            be written to safely (see :func:`prepare_out_dir`).
     """
-    from simulator.evaluation.report import write_html
+    from simulator.evaluation.report import render_html
     from simulator.scoring.scorer import RubricScorer
 
     records, bad = read_replies(Path(path))
     if not records:
         raise EvaluationError(_nothing_to_score(path, bad))
-    out = prepare_out_dir(out_dir)
+    out = prepare_out_dir(out_dir, inputs=[path], force=force)
     scorer = scorer or RubricScorer(rubric)
     scores: list[ReplyScore] = []
     # Slow scorers (the LLM judge) ask for small batches so progress keeps moving.
@@ -376,14 +434,16 @@ def evaluate_file(
             progress(len(scores), len(records))
     dims = rubric.dimension_ids
     files = {
-        "replies_csv": _write_replies_csv(out / "replies.csv", records, scores, dims),
-        "replies_json": _write_replies_json(out / "replies.json", records, scores),
-        "transcripts_csv": _write_transcripts(out / "transcripts.csv", records, scores, dims),
+        "replies_csv": out.write_text("replies.csv", _replies_csv(records, scores, dims)),
+        "replies_json": out.write_text("replies.json", _replies_json(records, scores)),
+        "transcripts_csv": out.write_text(
+            "transcripts.csv", _transcripts_csv(records, scores, dims)
+        ),
     }
     summary = dimension_summary(scores, dims)
-    files["dimensions_csv"] = _write_dimensions(out / "dimensions.csv", summary)
+    files["dimensions_csv"] = out.write_text("dimensions.csv", _dimensions_csv(summary))
     result = EvaluationResult(
-        out_dir=str(out),
+        out_dir=str(out.path),
         n_replies=len(records),
         n_scored=sum(s.scored for s in scores),
         n_transcripts=len({r.transcript_id for r in records}),
@@ -392,9 +452,11 @@ def evaluate_file(
         dimensions=summary,
     )
     # pydantic copied ``files``: record the last two on the result itself.
-    result.files["report_html"] = write_html(out / "report.html", rubric, records, scores, result)
-    result.files["summary_json"] = str(out / "summary.json")
-    (out / "summary.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    result.files["report_html"] = out.write_text(
+        "report.html", render_html(rubric, records, scores, result)
+    )
+    result.files["summary_json"] = str(out.path / "summary.json")
+    out.write_text("summary.json", result.model_dump_json(indent=2))
     return result
 
 
@@ -414,36 +476,40 @@ def dimension_summary(scores: list[ReplyScore], dims: list[str]) -> dict[str, di
     return summary
 
 
-def _write_replies_csv(
-    path: Path, records: list[ReplyRecord], scores: list[ReplyScore], dims: list[str]
-) -> str:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["transcript_id", "turn", "text", "context", "unscored_reason", "pitfalls"]
-            + [f"{d}_{k}" for d in dims for k in ("level", "probability", "evidence")]
-        )
-        for record, score in zip(records, scores, strict=True):
-            row: list[Any] = [
-                record.transcript_id,
-                record.turn,
-                record.text,
-                record.context,
-                score.unscored_reason or "",
-                ";".join(score.pitfalls),
+def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    """Rows as CSV text, formula-like cells neutralised for spreadsheets."""
+    buffer = io.StringIO(newline="")
+    safe_writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def _replies_csv(records: list[ReplyRecord], scores: list[ReplyScore], dims: list[str]) -> str:
+    rows: list[list[Any]] = [
+        ["transcript_id", "turn", "text", "context", "unscored_reason", "pitfalls"]
+        + [f"{d}_{k}" for d in dims for k in ("level", "probability", "evidence")]
+    ]
+    for record, score in zip(records, scores, strict=True):
+        row: list[Any] = [
+            record.transcript_id,
+            record.turn,
+            record.text,
+            record.context,
+            score.unscored_reason or "",
+            ";".join(score.pitfalls),
+        ]
+        for d in dims:
+            ds = score.dimensions[d]
+            row += [
+                "" if ds.level is None else ds.level,
+                "" if ds.probability is None else ds.probability,
+                " | ".join(ds.evidence),
             ]
-            for d in dims:
-                ds = score.dimensions[d]
-                row += [
-                    "" if ds.level is None else ds.level,
-                    "" if ds.probability is None else ds.probability,
-                    " | ".join(ds.evidence),
-                ]
-            writer.writerow(row)
-    return str(path)
+        rows.append(row)
+    return _csv_text(rows)
 
 
-def _write_replies_json(path: Path, records: list[ReplyRecord], scores: list[ReplyScore]) -> str:
+def _replies_json(records: list[ReplyRecord], scores: list[ReplyScore]) -> str:
+    # JSON keeps the raw text: it is read by programs, not spreadsheets.
     payload = [
         {
             "transcript_id": r.transcript_id,
@@ -453,40 +519,34 @@ def _write_replies_json(path: Path, records: list[ReplyRecord], scores: list[Rep
         }
         for r, s in zip(records, scores, strict=True)
     ]
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    return str(path)
+    return json.dumps(payload, ensure_ascii=False, indent=1)
 
 
-def _write_transcripts(
-    path: Path, records: list[ReplyRecord], scores: list[ReplyScore], dims: list[str]
-) -> str:
+def _transcripts_csv(records: list[ReplyRecord], scores: list[ReplyScore], dims: list[str]) -> str:
     grouped: dict[str, list[ReplyScore]] = {}
     for record, score in zip(records, scores, strict=True):
         grouped.setdefault(record.transcript_id, []).append(score)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["transcript_id", "replies", "scored", "pitfalls"] + [f"{d}_mean" for d in dims]
+    rows: list[list[Any]] = [
+        ["transcript_id", "replies", "scored", "pitfalls"] + [f"{d}_mean" for d in dims]
+    ]
+    for tid, items in grouped.items():
+        scored = [s for s in items if s.scored]
+        means = [
+            round(float(np.mean([s.level(d) for s in scored])), 3) if scored else "" for d in dims
+        ]
+        pitfalls = sum(len(s.pitfalls) for s in items)
+        rows.append([tid, len(items), len(scored), pitfalls, *means])
+    return _csv_text(rows)
+
+
+def _dimensions_csv(summary: dict[str, dict[str, Any]]) -> str:
+    rows: list[list[Any]] = [
+        ["dimension", "n", "mean_level", "share_present", "l0", "l1", "l2", "l3"]
+    ]
+    for dim, info in summary.items():
+        levels = info["levels"]
+        rows.append(
+            [dim, info["n"], info["mean_level"], info["share_present"]]
+            + [levels[str(k)] for k in range(4)]
         )
-        for tid, items in grouped.items():
-            scored = [s for s in items if s.scored]
-            means = [
-                round(float(np.mean([s.level(d) for s in scored])), 3) if scored else ""
-                for d in dims
-            ]
-            pitfalls = sum(len(s.pitfalls) for s in items)
-            writer.writerow([tid, len(items), len(scored), pitfalls, *means])
-    return str(path)
-
-
-def _write_dimensions(path: Path, summary: dict[str, dict[str, Any]]) -> str:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["dimension", "n", "mean_level", "share_present", "l0", "l1", "l2", "l3"])
-        for dim, info in summary.items():
-            levels = info["levels"]
-            writer.writerow(
-                [dim, info["n"], info["mean_level"], info["share_present"]]
-                + [levels[str(k)] for k in range(4)]
-            )
-    return str(path)
+    return _csv_text(rows)

@@ -149,6 +149,17 @@ def write_html(
     result: EvaluationResult,
 ) -> str:
     """Write the report and return its path."""
+    path.write_text(render_html(rubric, records, scores, result), encoding="utf-8")
+    return str(path)
+
+
+def render_html(
+    rubric: Rubric,
+    records: list[ReplyRecord],
+    scores: list[ReplyScore],
+    result: EvaluationResult,
+) -> str:
+    """The report as one HTML page, every user text escaped."""
     esc = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -183,5 +194,4 @@ def write_html(
         parts.extend(f"<li>line {m.line}: {esc(m.reason)}</li>" for m in result.malformed)
         parts.append("</ul>")
     parts.append("</body></html>")
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return str(path)
+    return "\n".join(parts)

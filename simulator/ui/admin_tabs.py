@@ -211,6 +211,7 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
                 scale=1,
                 elem_id="import-card",
             )
+        broken = gr.Markdown(elem_id="broken-scenarios")
         note = gr.Markdown(elem_id="authoring-note")
         editor = gr.Code(
             authoring.TEMPLATE,
@@ -280,7 +281,10 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
             gr.update(choices=authoring.template_choices()),
         ]
 
-    gate.on(save.click, on_save, [editor], [saved, picker, start_from], api_name="save")
+    saving = gate.on(save.click, on_save, [editor], [saved, picker, start_from], api_name="save")
+    # Files that fail to load are listed after a save and when a facilitator opens the list.
+    gate.on(saving.then, authoring.broken_markdown, [], broken, api_visibility="private")
+    gate.on(start_from.focus, authoring.broken_markdown, [], broken, api_visibility="private")
 
     def on_file(allowed: bool, file: Any, importer: Any) -> list[Any]:
         path = getattr(file, "name", file)

@@ -178,6 +178,25 @@ def validation_markdown(text: str | None) -> str:
     return "\n".join(lines)
 
 
+def broken_markdown(allowed: bool) -> str:
+    """The saved scenarios that cannot be loaded, each with why (empty when none, or when the
+    user has not signed in: file names and messages are for facilitators)."""
+    if not allowed:
+        return ""
+    broken = scenario_catalog().broken
+    if not broken:
+        return ""
+    plural = len(broken) != 1
+    lines = [
+        f"⚠ **{len(broken)} saved scenario file{'s' if plural else ''} could not be loaded** "
+        f"(trainees do not see {'them' if plural else 'it'}); fix or remove "
+        f"{'them' if plural else 'it'} in {as_text(str(user_scenarios_dir()))}:"
+    ]
+    for source, messages in broken.items():
+        lines.append(f"- {as_text(Path(source).name)}: {as_text('; '.join(messages))}")
+    return "\n".join(lines)
+
+
 def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | None) -> str:
     """The persona's opening line and its reply to a test line, from a session never stored."""
     if not allowed:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from simulator.inputfiles import InputRefused, loads_json
+
 MAX_CARD_BYTES = 1024 * 1024
 LINE_MAX = 400
 SHORT_MAX = 2000
@@ -57,9 +59,11 @@ def parse_card(text: str) -> dict[str, str]:
     if len(text.encode("utf-8", errors="replace")) > MAX_CARD_BYTES:
         raise CardError("the file is larger than 1 MiB; a character card is a few KB")
     try:
-        card = json.loads(text)
+        card = loads_json(text)
     except json.JSONDecodeError as exc:
         raise CardError(f"this is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except InputRefused as exc:
+        raise CardError(str(exc)) from None
     if not isinstance(card, dict):
         raise CardError("a character card is a JSON object ({...}), not a list or a value")
     if card.get("spec") != "chara_card_v2":
@@ -76,7 +80,8 @@ def parse_card(text: str) -> dict[str, str]:
     data = card.get("data")
     if not isinstance(data, dict):
         raise CardError('a V2 card keeps its fields in "data": {...}, which is missing')
-    name = _field(data, "name").strip()
+    # One line: the name goes into a YAML comment and the title.
+    name = " ".join(_field(data, "name").split())
     if not name:
         raise CardError("data.name is empty; the character needs a name")
     fields = {

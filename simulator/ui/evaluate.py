@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from simulator.evaluation.csvfiles import safe_writer
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
@@ -126,7 +127,7 @@ def agreement_view(report: Any, out_dir: Path) -> EvaluationView:
         )
     table_path = out_dir / "agreement.csv"
     with table_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = safe_writer(handle)
         writer.writerow(headers)
         writer.writerows(rows)
     (out_dir / "agreement.json").write_text(
@@ -142,6 +143,12 @@ def agreement_view(report: Any, out_dir: Path) -> EvaluationView:
     if report.bad_rows:
         skipped = "; ".join(f"line {b.line}: {b.reason}" for b in report.bad_rows[:5])
         message += f"\n\n{len(report.bad_rows)} row(s) skipped: {as_text(skipped)}"
+    unlabelled = [f"{d}: {m.unlabelled}" for d, m in report.dimensions.items() if m.unlabelled]
+    if unlabelled:
+        message += (
+            "\n\nRows without a label for a behaviour are left out of that behaviour only ("
+            f"{as_text(', '.join(unlabelled))})."
+        )
     return collect(out_dir, message)
 
 

@@ -134,6 +134,7 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,  # a FIFO once made validate wait forever
     )
 
 
@@ -149,3 +150,73 @@ def test_real_cli_schema(rapport_home: Path) -> None:
     done = cli("schema", "rubric", home=rapport_home)
     assert done.returncode == 0
     assert json.loads(done.stdout)["title"] == "Rubric"
+
+
+def test_real_cli_validate_reports_every_file_of_a_broken_folder(
+    tmp_path: Path, rapport_home: Path
+) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    good = (GOOD / "extra-patients.yaml").read_text()
+    (folder / "extra-patients.yaml").write_text(good)
+    (folder / "bell.yaml").write_text(good.replace("Sam Patel", "Sam\x07 Patel"))
+    (folder / "form-feed.yaml").write_text(good.replace("version: 1", "version: 1\x0c"))
+    (folder / "nul.yaml").write_bytes(b"id: nul\x00\n")
+    (folder / "latin1.yaml").write_bytes(b"id: caf\xe9\n")
+    (folder / "folder.yaml").mkdir()
+    os.mkfifo(folder / "pipe.yaml")
+    done = cli("validate", str(folder), home=rapport_home)
+    assert done.returncode == 1
+    assert done.stdout == f"ok {folder / 'extra-patients.yaml'} (extra-patients v1)\n"
+    lines = done.stderr.splitlines()
+    assert f"{folder / 'bell.yaml'}: line 14, column 12: the character U+0007 BEL (bell)" in (
+        done.stderr
+    )
+    assert f"{folder / 'form-feed.yaml'}: line 3, column 11: the character U+000C FF" in (
+        done.stderr
+    )
+    assert f"{folder / 'nul.yaml'}: line 1, column 8: the character U+0000 NUL" in done.stderr
+    assert f"{folder / 'latin1.yaml'}: line 1: the file is not UTF-8 text" in done.stderr
+    assert f"{folder / 'folder.yaml'}: this is a folder, not a file" in done.stderr
+    assert f"{folder / 'pipe.yaml'}: this is a named pipe (FIFO), not a regular file" in (
+        done.stderr
+    )
+    assert len(lines) == 6  # one line per broken file, nothing else
+    assert "Traceback" not in done.stderr
+
+
+def test_real_cli_validate_refuses_a_fifo_or_device_unread(
+    tmp_path: Path, rapport_home: Path
+) -> None:
+    pipe = tmp_path / "scenario.yaml"
+    os.mkfifo(pipe)
+    done = cli("validate", str(pipe), "/dev/zero", home=rapport_home)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{pipe}: this is a named pipe (FIFO), not a regular file, so it was not read; give the "
+        "path of one .yaml file",
+        "/dev/zero: this is a device, not a regular file, so it was not read; give the path of "
+        "one .yaml file",
+    ]
+
+
+def test_validate_goes_on_after_an_unforeseen_failure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import simulator.loading as loading
+
+    real = loading.load_file
+
+    def load_file(path: Path, kind: loading.Kind | None = None) -> object:
+        if Path(path).name == "extra-patients.yaml":
+            raise MemoryError("simulated")
+        return real(path, kind)
+
+    monkeypatch.setattr(loading, "load_file", load_file)
+    assert run_validate(GOOD) == 1
+    out, err = capsys.readouterr()
+    assert out == f"ok {GOOD / 'mini-rubric.yaml'} (mini-rubric v2)\n"
+    assert err == (
+        f"{GOOD / 'extra-patients.yaml'}: could not be read (MemoryError: simulated); this is a "
+        "bug in Rapport: please report it with the file\n"
+    )

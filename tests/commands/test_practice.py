@@ -38,7 +38,17 @@ def script(tmp_path: Path) -> Path:
     return path
 
 
+def break_saved_scenarios(home: Path) -> None:
+    """Saved scenarios that cannot load: a bell character, a NUL, a FIFO named like one."""
+    folder = home / "scenarios"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bell.yaml").write_text("id: bell\x07\nversion: 1\n", encoding="utf-8")
+    (folder / "nul.yaml").write_bytes(b"id: nul\x00\n")
+    os.mkfifo(folder / "pipe.yaml")
+
+
 def test_run_json_prints_one_object_in_the_fixed_shape(script: Path, tmp_path: Path) -> None:
+    break_saved_scenarios(tmp_path)  # one broken saved scenario never stops the others
     result = rapport(
         "run",
         "--scenario",
@@ -136,4 +146,15 @@ def test_missing_embedded_model_says_what_to_run(script: Path, tmp_path: Path) -
     )
     assert result.returncode == 1
     assert "python -m simulator.models.embedded" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_names_why_a_broken_saved_scenario_cannot_start(script: Path, tmp_path: Path) -> None:
+    break_saved_scenarios(tmp_path)
+    result = rapport("run", "--scenario", "bell", "--script", str(script), home=tmp_path)
+    assert result.returncode != 0
+    assert "scenario 'bell' could not be loaded" in result.stderr
+    assert "line 1, column 9: the character U+0007 BEL (bell) is not allowed in YAML" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr

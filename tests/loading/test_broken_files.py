@@ -54,6 +54,10 @@ EXPECTED: dict[str, list[str]] = {
     "two-documents.yaml": ["line 52", "one scenario or rubric per file"],
     "alias-bomb.yaml": ["expands to more than 100000 values", "aliases"],
     "recursive-alias.yaml": ["line 2: an alias refers to a value that contains itself"],
+    "control-character.yaml": [
+        "line 17, column 49: the character U+0007 BEL (bell) is not allowed in YAML",
+        "delete it",
+    ],
     "non-utf8.yaml": ["line 14: the file is not UTF-8 text (byte 0xe9)", "save it as UTF-8"],
     "rubric-scale-missing-0.yaml": ["line 5: scale: must name exactly 0, 1, 2 and 3"],
     "rubric-levels-missing-2.yaml": [
@@ -210,3 +214,49 @@ def test_common_value_mistakes(old: str, new: str, expected: str) -> None:
     with pytest.raises(LoadError) as caught:
         parse_scenario_text(text.replace(old, new, 1))
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\x00", "U+0000 NUL"),
+        ("\x07", "U+0007 BEL"),
+        ("\x0b", "U+000B VT (vertical tab)"),
+        ("\x0c", "U+000C FF"),
+        ("\x1b", "U+001B ESC"),
+        ("\x7f", "U+007F DEL"),
+        ("\x01", "U+0001 (a control character)"),
+        ("\ud800", "U+D800"),
+    ],
+)
+def test_a_control_character_names_line_column_and_character(char: str, name: str) -> None:
+    # PyYAML raised an uncaught ReaderError for these, with an offset instead of a line.
+    lines = GOOD_SCENARIO.read_text().split("\n")
+    lines[3] = "title: Extra" + char + " patients"
+    with pytest.raises(LoadError) as caught:
+        parse_scenario_text("\n".join(lines), "mine.yaml")
+    (message,) = caught.value.messages
+    assert message.startswith(f"line 4, column 13: the character {name}")
+    assert "not allowed in YAML" in message and "delete it" in message
+
+
+def test_control_characters_on_many_lines_are_named_up_to_a_limit() -> None:
+    text = "".join(f"key{i}: a\x0cb\n" for i in range(10))
+    with pytest.raises(LoadError) as caught:
+        parse_scenario_text(text)
+    messages = caught.value.messages
+    assert [m.split(":")[0] for m in messages[:3]] == [
+        "line 1, column 8",
+        "line 2, column 8",
+        "line 3, column 8",
+    ]
+    assert messages[3].startswith("more lines hold such characters")
+    assert len(messages) == 4
+
+
+def test_characters_yaml_allows_are_not_refused() -> None:
+    # Tab inside text, NEL, non-breaking space, emoji and a BOM are all fine in YAML.
+    text = GOOD_SCENARIO.read_text().replace(
+        "title: Extra patients, again", 'title: "Extra\tpatients\u0085 \u00a0again 🙂"'
+    )
+    assert parse_scenario_text("\ufeff" + text).id == "extra-patients"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from simulator.loading import (
     get_rubric,
     get_scenario,
     load_directory,
+    read_text,
     save_user_scenario,
     scenario_catalog,
     scenario_errors,
@@ -149,3 +151,128 @@ def test_save_user_scenario_refuses_shipped_id_and_invalid_text(
     with pytest.raises(LoadError, match="did you mean persona"):
         save_user_scenario("personna: {}\n")
     assert list(paths.user_scenarios_dir().iterdir()) == []
+
+
+def _break_user_folder(folder: Path) -> None:
+    """A user scenarios folder holding one good scenario and every kind of broken entry."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mine.yaml").write_text(SCENARIO_TEXT.replace("id: extra-patients", "id: mine"))
+    (folder / "bell.yaml").write_text(
+        SCENARIO_TEXT.replace("id: extra-patients", "id: bell").replace("Sam Patel", "Sam\x07")
+    )
+    (folder / "nul.yaml").write_bytes(b"id: nul\x00\n")
+    (folder / "latin1.yaml").write_bytes(b"id: caf\xe9\n")
+    (folder / "folder.yaml").mkdir()
+    os.mkfifo(folder / "pipe.yaml")
+    (folder / ".#mine.yaml").symlink_to("nowhere")  # an editor's lock file: not a scenario
+
+
+def test_broken_saved_scenarios_are_listed_apart_and_never_stop_the_others(
+    shipped: tuple[Path, Path],
+) -> None:
+    folder = paths.user_scenarios_dir()
+    _break_user_folder(folder)
+    catalog = scenario_catalog()
+    assert sorted(catalog.items) == ["extra-patients", "mine"]
+    broken = catalog.broken
+    assert sorted(Path(p).name for p in broken) == [
+        "bell.yaml",
+        "folder.yaml",
+        "latin1.yaml",
+        "nul.yaml",
+        "pipe.yaml",
+    ]
+    assert broken[str(folder / "bell.yaml")] == [
+        "line 14, column 12: the character U+0007 BEL (bell) is not allowed in YAML; it is "
+        "usually invisible and comes from copied text: delete it (retype that part of the "
+        "line), or save the file again as plain UTF-8 text"
+    ]
+    assert "U+0000 NUL" in broken[str(folder / "nul.yaml")][0]
+    assert "not UTF-8 text (byte 0xe9)" in broken[str(folder / "latin1.yaml")][0]
+    assert "this is a folder" in broken[str(folder / "folder.yaml")][0]
+    assert "named pipe (FIFO)" in broken[str(folder / "pipe.yaml")][0]
+    # Lookups of good ids work; a broken id says why it cannot be used.
+    assert get_scenario("mine").id == "mine"
+    with pytest.raises(UnknownNameError, match=r"scenario 'bell' could not be loaded:\n.*U\+0007"):
+        get_scenario("bell")
+
+
+def test_what_trainees_see_still_works_beside_a_broken_saved_scenario(
+    shipped: tuple[Path, Path],
+) -> None:
+    # Start's scenario list, the scenario card and History's titles all read the catalogue.
+    from simulator.ui.history import available_scenarios as history_scenarios
+    from simulator.ui.practice import describe, scenario_choices
+
+    _break_user_folder(paths.user_scenarios_dir())
+    assert [sid for _, sid in scenario_choices()] == ["extra-patients", "mine"]
+    assert "Sam Patel" in describe("mine")
+    assert sorted(history_scenarios()) == ["extra-patients", "mine"]
+
+
+def test_an_unforeseen_failure_in_one_file_is_listed_not_raised(
+    shipped: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator.loading as loading
+
+    (paths.user_scenarios_dir() / "mine.yaml").write_text(
+        SCENARIO_TEXT.replace("id: extra-patients", "id: mine")
+    )
+    real_parse = loading._parse
+
+    def parse(text: str, source: str, kind: loading.Kind) -> object:
+        if source.endswith("mine.yaml"):
+            raise KeyError("surprise")
+        return real_parse(text, source, kind)
+
+    monkeypatch.setattr(loading, "_parse", parse)
+    catalog = scenario_catalog()
+    assert list(catalog.items) == ["extra-patients"]
+    (messages,) = catalog.broken.values()
+    assert messages == [
+        "could not be read (KeyError: 'surprise'); this is a bug in Rapport: please report it "
+        "with the file"
+    ]
+
+
+def test_an_oversized_file_is_refused_before_it_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator.inputfiles as inputfiles
+
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(4 * 1024**3)  # sparse: 4 GiB that were never read
+    opened: list[object] = []
+    monkeypatch.setattr(inputfiles.os, "open", lambda *a, **k: opened.append(a))
+    with pytest.raises(LoadError, match="larger than 1024 KiB and was not read"):
+        read_text(huge)
+    assert opened == []
+
+
+def test_a_device_is_refused_unread() -> None:
+    with pytest.raises(LoadError) as caught:
+        read_text(Path("/dev/zero"))
+    assert caught.value.messages == [
+        "this is a device, not a regular file, so it was not read; give the path of one .yaml file"
+    ]
+
+
+def test_what_held_still_holds_for_saved_scenarios(shipped: tuple[Path, Path]) -> None:
+    # Alias bombs, !!python tags, ids that try to leave the folder and files over 1 MiB: each
+    # is refused and listed, and the others still load.
+    broken_dir = Path(__file__).parent / "broken"
+    folder = paths.user_scenarios_dir()
+    (folder / "mine.yaml").write_text(SCENARIO_TEXT.replace("id: extra-patients", "id: mine"))
+    shutil.copy(broken_dir / "alias-bomb.yaml", folder)
+    shutil.copy(broken_dir / "path-traversal-id.yaml", folder)
+    (folder / "tagged.yaml").write_text("id: !!python/object/apply:os.system ['echo hi']\n")
+    (folder / "huge.yaml").write_text("#" * (1024 * 1024 + 1))
+    catalog = scenario_catalog()
+    assert sorted(catalog.items) == ["extra-patients", "mine"]
+    broken = {Path(p).name: " ".join(m) for p, m in catalog.broken.items()}
+    assert "expands to more than 100000 values" in broken["alias-bomb.yaml"]
+    assert "'../etc' is not a valid id" in broken["path-traversal-id.yaml"]
+    assert "YAML syntax" in broken["tagged.yaml"]
+    assert "larger than 1024 KiB and was not read" in broken["huge.yaml"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["scenarios"]  # nothing escaped

@@ -203,6 +203,12 @@ def test_import_card_fills_the_editor_with_a_valid_draft(tmp_path: Path) -> None
             '{"spec": "chara_card_v2", "data": {"name": "A", "first_mes": 3}}',
             "data.first_mes should be text",
         ),
+        # Once a RecursionError traceback: nesting deeper than Python's recursion limit.
+        (
+            '{"spec": "chara_card_v2", "data": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "the JSON is nested too deeply to read",
+        ),
+        ('{"spec": "chara_card_v2", "data": {"name": "\\ud83d"}}', "half of a character"),
     ],
 )
 def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected: str) -> None:
@@ -224,3 +230,33 @@ def test_oversized_editor_text_is_refused_before_parsing() -> None:
     assert scenario is None and "editor checks at most 128 KiB" in problems[0]
     assert "not signed in" not in authoring.save(True, huge).lower()
     assert authoring.save(True, huge).startswith("✖ Not saved")
+
+
+def test_a_card_name_on_many_lines_gives_a_draft_that_loads(tmp_path: Path) -> None:
+    card = {"spec": "chara_card_v2", "data": {"name": "Priya\nid: hacked\n  Shah"}}
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card), encoding="utf-8")
+    text, _ = authoring.import_card(True, str(path))
+    assert text is not None
+    scenario = parse_scenario_text(text)
+    assert (
+        scenario.persona.name == "Priya id: hacked Shah"
+        and scenario.id == "priya-id-hacked-shah-card"
+    )
+
+
+def test_broken_saved_scenarios_are_listed_for_facilitators_only(rapport_home: Path) -> None:
+    from simulator.paths import user_scenarios_dir
+
+    folder = user_scenarios_dir()
+    (folder / "my-ward.yaml").write_text(own_copy(), encoding="utf-8")
+    (folder / "bell.yaml").write_text(own_copy("bell").replace("Sam", "Sa\x07m", 1))
+    assert authoring.broken_markdown(False) == ""
+    shown = plain(authoring.broken_markdown(True))
+    assert shown.startswith("⚠ **1 saved scenario file could not be loaded** (trainees do not")
+    assert f"fix or remove it in {folder}:\n- bell.yaml: line " in shown
+    assert "U+0007 BEL (bell) is not allowed in YAML" in shown
+    assert "my-ward" not in shown
+    assert "my-ward" in dict(practice.scenario_choices()).values()
+    (folder / "bell.yaml").unlink()
+    assert authoring.broken_markdown(True) == ""
