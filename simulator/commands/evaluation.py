@@ -100,7 +100,7 @@ def _progress_bar(total_hint: str) -> Any:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from simulator.evaluation.agreement import AgreementError
-    from simulator.evaluation.batch import EvaluationError
+    from simulator.evaluation.inputs import EvaluationError
     from simulator.models.base import ModelError
     from simulator.scoring.embeddings import EmbedderError
 
@@ -196,7 +196,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     Returns:
         0 on success, 2 when the input or rubric cannot be used.
     """
-    from simulator.evaluation.batch import check_input_file, evaluate_file, prepare_out_dir
+    from simulator.evaluation.batch import evaluate_file, prepare_out_dir
+    from simulator.evaluation.inputs import check_input_file
 
     try:
         # Before the scorer loads and scores: a bad --out must not cost a whole run, and a

@@ -14,7 +14,8 @@ from simulator.schema import Rubric
 from simulator.scoring.types import ReplyScore
 
 if TYPE_CHECKING:
-    from simulator.evaluation.batch import EvaluationResult, ReplyRecord
+    from simulator.evaluation.inputs import ReplyRecord
+    from simulator.evaluation.results import EvaluationResult
 
 WEAKEST = 10
 WEAK_BELOW = 2

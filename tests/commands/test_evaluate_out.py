@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from simulator.commands import evaluation as commands
-from simulator.evaluation.batch import REPORT_FILES, EvaluationError, evaluate_file
+from simulator.evaluation.batch import REPORT_FILES, evaluate_file
+from simulator.evaluation.inputs import EvaluationError
 from simulator.outputfiles import OutputFolder, OutputRefused
 from simulator.schema import Rubric
 from tests.fakes import DictatedScorer

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from simulator.commands import evaluation as commands
-from simulator.evaluation.batch import EvaluationError, evaluate_file
+from simulator.evaluation.batch import evaluate_file
+from simulator.evaluation.inputs import EvaluationError
 from simulator.scoring import default_scorer
 from simulator.scoring.scorer import load_rubric
 

@@ -12,13 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.evaluation.agreement import AgreementError, run_agreement
-from simulator.evaluation.batch import (
-    EvaluationError,
-    _replies_csv,
-    _replies_json,
-    _transcripts_csv,
-    read_replies,
-)
+from simulator.evaluation.inputs import EvaluationError, read_replies
+from simulator.evaluation.results import replies_csv, replies_json, transcripts_csv
 from simulator.loading import get_rubric
 from tests.fakes import DictatedScorer, transcript_record
 from tests.fuzz import characters, fuzz, json_values, mutate, noisy_text
@@ -48,9 +43,9 @@ def evaluate_reads_or_says_why(path: Path) -> None:
     assert all(m.line >= 1 and m.reason for m in bad)
     # Everything read must also be writable as reports.
     scores = DictatedScorer().score_batch([r.text for r in records], [r.context for r in records])
-    _replies_csv(records, scores, DIMENSIONS)
-    _replies_json(records, scores).encode("utf-8")
-    _transcripts_csv(records, scores, DIMENSIONS).encode("utf-8")
+    replies_csv(records, scores, DIMENSIONS)
+    replies_json(records, scores).encode("utf-8")
+    transcripts_csv(records, scores, DIMENSIONS).encode("utf-8")
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

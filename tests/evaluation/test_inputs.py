@@ -11,7 +11,8 @@ import pytest
 
 from simulator.commands import evaluation as commands
 from simulator.evaluation.agreement import read_labelled_csv
-from simulator.evaluation.batch import EvaluationError, evaluate_file, read_replies
+from simulator.evaluation.batch import evaluate_file
+from simulator.evaluation.inputs import EvaluationError, read_replies
 from simulator.models.fake import ScriptedModel
 from simulator.schema import Rubric, Scenario
 from simulator.session import Session

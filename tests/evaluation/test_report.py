@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.evaluation.batch import EvaluationResult, ReplyRecord
+from simulator.evaluation.inputs import ReplyRecord
 from simulator.evaluation.report import distribution_figure, trajectory_figure, write_html
+from simulator.evaluation.results import EvaluationResult
 from simulator.schema import Rubric
 from simulator.scoring.types import DimensionScore, ReplyScore
 
