@@ -27,8 +27,18 @@ class PracticeTab:
     state: gr.State
 
 
+REPLY_HINT = "Type what you would say. Enter sends; Shift+Enter starts a new line."
+
+
 def render(view: practice.PracticeView) -> list[Any]:
-    """Component updates for a view, in the order of ``PracticeTab`` outputs."""
+    """Component updates for a view, in the order of the tab's ``outputs``.
+
+    A stale view (an answer for a conversation the trainee has left) changes nothing. A busy
+    view locks the reply box and the buttons that would start another turn until the answer is
+    shown, so a second message cannot be typed into a box that is about to be cleared.
+    """
+    if view.stale:
+        return [gr.skip()] * OUTPUT_COUNT
     if view.notice:
         gr.Warning(view.notice)
     if view.info:
@@ -37,10 +47,16 @@ def render(view: practice.PracticeView) -> list[Any]:
     figures = view.figures or (None, None)
     downloads = view.downloads
     ended = bool(view.debrief)
+    free = not view.busy
+    name = view.session.scenario.persona.first_name if view.session is not None else ""
     return [
         view.session,
         view.chat,
-        view.reply,
+        gr.update(
+            value=view.reply,
+            interactive=free,
+            placeholder=REPLY_HINT if free else f"{name} is answering… wait a moment.",
+        ),
         view.feedback,
         status,
         gr.update(visible=ended),
@@ -50,7 +66,14 @@ def render(view: practice.PracticeView) -> list[Any]:
         gr.update(value=str(downloads[0]) if downloads else None, visible=bool(downloads)),
         gr.update(value=str(downloads[1]) if downloads else None, visible=bool(downloads)),
         gr.update(choices=view.branch_choices, value=None),
+        gr.update(interactive=free),  # Send
+        gr.update(interactive=free),  # End and see debrief
+        gr.update(interactive=free),  # Start conversation
+        gr.update(interactive=free),  # Try a different reply here
     ]
+
+
+OUTPUT_COUNT = 16
 
 
 def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
@@ -89,8 +112,10 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
             status = gr.Markdown(elem_id="status")
             reply = gr.Textbox(
                 label="3. Your reply",
-                placeholder="Type what you would say, then press Send (or Enter)",
-                lines=2,
+                placeholder=REPLY_HINT,
+                # One line to start with (it grows to eight): Gradio sends on Enter only for a
+                # one-line box; Shift+Enter adds a line. With lines=2 Enter would add a line.
+                lines=1,
                 max_lines=8,
                 elem_id="reply",
             )
@@ -132,7 +157,12 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
         json_download,
         md_download,
         branch_choice,
+        send_button,
+        end_button,
+        start_button,
+        branch_button,
     ]
+    assert len(outputs) == OUTPUT_COUNT
 
     def on_pick(scenario_id: str | None, session: Session | None) -> list[Any]:
         view = practice.switch(session, scenario_id)
@@ -144,8 +174,9 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
     picker.change(on_pick, [picker, state], [card, *outputs], api_visibility="private")
 
     def on_start(
-        scenario_id: str | None, mode_label: str | None, name: str | None
+        scenario_id: str | None, mode_label: str | None, name: str | None, old: Session | None
     ) -> Iterator[list[Any]]:
+        practice.leave(old)  # an answer still coming for the earlier conversation is dropped
         if not ctx.warm:
             yield render(
                 practice.PracticeView(
@@ -168,7 +199,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
     def on_branch(session: Session | None, turn_index: int | None) -> list[Any]:
         return render(practice.go_back(ctx, session, turn_index))
 
-    start_button.click(on_start, [picker, mode, trainee], outputs, api_name="start")
+    start_button.click(on_start, [picker, mode, trainee, state], outputs, api_name="start")
     send_button.click(on_send, [state, reply], outputs, api_name="send")
     reply.submit(on_send, [state, reply], outputs, api_visibility="private")
     end_button.click(on_end, [state], outputs, api_name="end", scroll_to_output=True)
