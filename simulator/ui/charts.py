@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simulator.palette import level_colour
 from simulator.schema import Rubric
 from simulator.transcript import Debrief
 
@@ -210,7 +211,7 @@ def levels_figure(dimensions: dict[str, dict[str, Any]]) -> Figure:
             counts,
             width,
             label=f"level {level}",
-            color=COLOURS[level],
+            color=level_colour(level),
         )
     ax.set_xticks(range(len(dims)), dims)
     ax.set_ylabel("replies")
