@@ -313,9 +313,9 @@ def run(
             # The app's scorer, built once per process (and warmed at start): a new
             # RubricScorer refits its regressions, which took most of a run's time.
             recorder = RecordingScorer(scorer_for(rubric))
-            result = run_agreement(source, rubric, scorer=recorder, progress=report)
+            agreement = run_agreement(source, rubric, scorer=recorder, progress=report)
             misses = disagreements(read_labelled_csv(source, rubric), recorder.scores, THRESHOLD)
-            view = agreement_view(result, out_dir, misses)
+            view = agreement_view(agreement, out_dir, misses)
         else:
             from simulator.evaluation.batch import evaluate_file
 
