@@ -122,6 +122,10 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
         show_progress="hidden",
         api_name="validate",
     )
+    # A "✖ Not saved" is about the text as it was; it goes once the text changes.
+    editor.change(
+        authoring.after_edit, saved, saved, api_visibility="private", show_progress="hidden"
+    )
     load.click(authoring.load_template, start_from, editor, api_visibility="private")
 
     def on_preview(allowed: bool, text: str | None, line: str | None) -> str:

@@ -29,6 +29,7 @@ from simulator.ui.cards import CardError, card_to_yaml
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
+EDITOR = "<editor>"  # the source name parse_scenario_text gives the editor's text
 NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 BLANK = "New scenario from a template"
 
@@ -100,13 +101,23 @@ def load_template(choice: str | None) -> str:
 def check(text: str | None) -> tuple[Scenario | None, list[str]]:
     """The scenario (when it loads) and every problem ``rapport validate`` would report."""
     if not text or not text.strip():
-        return None, ["<editor>: the editor is empty; start from a template or upload a file"]
+        return None, ["the editor is empty; start from a template or upload a file"]
     try:
         scenario = parse_scenario_text(text)
     except LoadError as error:
-        return None, str(error).splitlines()
-    problems = scenario_problems(scenario, available_rubrics())
-    return scenario, [f"<editor>: {message}" for message in problems]
+        # The loader names its source ("<editor>: ..."); under the editor that says nothing.
+        return None, [line.removeprefix(f"{EDITOR}: ") for line in str(error).splitlines()]
+    return scenario, scenario_problems(scenario, available_rubrics())
+
+
+def after_edit(save_message: str | None) -> str:
+    """The save message to keep once the editor's text has changed ('' clears it).
+
+    A "✖ Not saved" refers to the text as it was when Save was pressed; once the editor has
+    changed it is stale (and wrong, once the problems are fixed), so it goes. A "✔ Saved"
+    stays: it is still true of the file.
+    """
+    return "" if not save_message or save_message.startswith("✖") else save_message
 
 
 def _is_shipped(scenario_id: str) -> bool:

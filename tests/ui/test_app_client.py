@@ -105,7 +105,8 @@ def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
 def test_scenario_validation_endpoint(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     shown = client.predict("id: x\npersonna: {}\n", api_name="/validate")
-    assert shown.startswith("✖") and "<editor>" in plain(shown)
+    assert shown.startswith("✖") and "did you mean persona?" in plain(shown)
+    assert "<editor>" not in plain(shown)
 
 
 def test_admin_endpoints_refuse_without_login(

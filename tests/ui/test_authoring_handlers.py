@@ -33,7 +33,9 @@ def test_validation_gives_the_load_error_text() -> None:
     with pytest.raises(LoadError) as error:
         parse_scenario_text(broken)
     scenario, problems = authoring.check(broken)
-    assert scenario is None and problems == str(error.value).splitlines()
+    # The loader's words, without its "<editor>:" source name (meaningless under the editor).
+    assert scenario is None
+    assert [f"<editor>: {p}" for p in problems] == str(error.value).splitlines()
     shown = authoring.validation_markdown(broken)
     assert shown.startswith("✖") and "did you mean persona?" in plain(shown)
     for problem in problems:
@@ -51,7 +53,7 @@ def test_validation_reports_lint_and_unknown_rubric() -> None:
     assert scenario is not None
     assert any("'kindness' is not a known rubric" in p for p in problems)
     assert any("childminder" in p for p in problems)
-    assert [f"<editor>: {m}" for m in lint_scenario(scenario)] == problems[1:]
+    assert lint_scenario(scenario) == problems[1:]  # no "<editor>:" in front
 
 
 def test_a_shipped_id_is_flagged_and_never_overwritten(rapport_home: Path) -> None:
@@ -212,3 +214,42 @@ def test_a_bad_card_gets_a_clear_message(tmp_path: Path, content: str, expected:
     assert text is None
     assert message.startswith("✖ Could not import this character card")
     assert expected in plain(message)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("      revealed_at: opening-up", "     revealed_at: opening-up", 22),
+        ("      keywords: [secret worry]", "      keywords: [secret worry]\n   - text: Two", 24),
+    ],
+)
+def test_a_mis_indented_list_gets_plain_words(old: str, new: str, line: int) -> None:
+    _, problems = authoring.check(authoring.TEMPLATE.replace(old, new))
+    assert len(problems) == 1, problems
+    (problem,) = problems
+    assert problem.startswith(f"line {line}, column ")
+    assert "the indentation is off" in problem and "same column" in problem
+    for parser_words in (
+        "<block end>",
+        "<block mapping start>",
+        "'?'",
+        "while parsing",
+        "<editor>",
+    ):
+        assert parser_words not in problem
+
+
+def test_no_message_starts_with_the_editors_source_name() -> None:
+    shown = authoring.validation_markdown("id: x\npersonna: {}\n")
+    assert "editor&gt;" not in shown and "<editor>" not in shown
+    assert "did you mean persona?" in plain(shown)
+    assert authoring.check("")[1] == ["the editor is empty; start from a template or upload a file"]
+
+
+def test_a_stale_not_saved_goes_once_the_text_changes() -> None:
+    assert (
+        authoring.after_edit("✖ Not saved: fix the problems listed under the editor first.") == ""
+    )
+    assert authoring.after_edit(None) == ""
+    saved = "✔ Saved **Mine** as a new scenario, `mine.yaml`."
+    assert authoring.after_edit(saved) == saved

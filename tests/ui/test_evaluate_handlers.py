@@ -218,7 +218,5 @@ def test_level_colours_match_between_the_apps_chart_and_the_html_report() -> Non
     app_colours = [to_hex(bars.patches[0].get_facecolor()) for bars in app.axes[0].containers]
     rubric = get_rubric("compassionate-leadership")
     report = distribution_figure(rubric, [])
-    report_colours = [
-        to_hex(bars.patches[0].get_facecolor()) for bars in report.axes[0].containers
-    ]
+    report_colours = [to_hex(bars.patches[0].get_facecolor()) for bars in report.axes[0].containers]
     assert app_colours == report_colours == list(LEVEL_COLOURS)
