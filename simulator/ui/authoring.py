@@ -30,6 +30,11 @@ from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
 EDITOR = "<editor>"  # the source name parse_scenario_text gives the editor's text
+NO_CONCERNS = (
+    "No hidden concerns: this colleague holds nothing back for a good listener to earn, so "
+    "the conversation has nowhere to go. Add at least one under `persona.hidden_concerns` "
+    "(text, revealed_at, keywords)."
+)
 NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 BLANK = "New scenario from a template"
 
@@ -172,6 +177,8 @@ def validation_markdown(text: str | None) -> str:
     elif scenario is not None:
         # Ids match [a-z0-9-] (schema), so they are safe to show as code.
         lines.append(f"✔ **Valid:** `{scenario.id}` v{scenario.version}")
+    if scenario is not None and not scenario.persona.hidden_concerns:
+        lines.append(f"\n⚠ {NO_CONCERNS}")
     if scenario is not None and (leftovers := template_leftovers(scenario)):
         lines.append(f"\nℹ Before saving, {_leftovers_line(leftovers)}")
     if scenario is not None and _is_shipped(scenario.id):
@@ -301,4 +308,9 @@ def import_card(allowed: bool, path: str | None) -> tuple[str | None, str]:
         return None, f"✖ The file could not be read: {as_text(str(exc))}"
     except CardError as exc:
         return None, f"✖ Could not import this character card: {as_text(str(exc))}."
-    return text, "Imported the character card as a draft. Read it through, then save it."
+    message = "Imported the character card as a draft. Read it through, then save it."
+    scenario, _ = check(text)
+    if scenario is not None and not scenario.persona.hidden_concerns:
+        # A card has no hidden concerns: say so here too, not only under the editor.
+        message += f"\n\n⚠ {NO_CONCERNS}"
+    return text, message

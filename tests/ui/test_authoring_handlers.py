@@ -253,3 +253,52 @@ def test_a_stale_not_saved_goes_once_the_text_changes() -> None:
     assert authoring.after_edit(None) == ""
     saved = "✔ Saved **Mine** as a new scenario, `mine.yaml`."
     assert authoring.after_edit(saved) == saved
+
+
+def test_card_import_keeps_creator_notes_and_greetings_and_warns_of_no_concerns(
+    tmp_path: Path,
+) -> None:
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": "Priya Shah",
+            "description": "A night-shift pharmacist who covers two wards.",
+            "personality": "Dry, precise, tired.",
+            "scenario": "You asked {{char}} for a word.",
+            "first_mes": "Is this going to take long?",
+            "mes_example": "{{user}}: How are you?\n{{char}}: Busy. Always busy.",
+            "creator_notes": "Play her as competent but stretched; she softens if {{user}} asks.",
+            "alternate_greetings": ["Oh. It's you.\n\nWhat now?", "I've got five minutes."],
+        },
+    }
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card), encoding="utf-8")
+    text, message = authoring.import_card(True, str(path))
+    assert text is not None
+    scenario, problems = authoring.check(text)
+    assert scenario is not None and problems == []
+    notes = scenario.facilitator_notes
+    assert notes.startswith(
+        "From the card's creator: Play her as competent but stretched; she softens if you asks."
+    )
+    assert "Other openings in the card" in notes and "Oh. It's you." in notes
+    assert "I've got five minutes." in notes and "Check every field" in notes
+    assert scenario.persona.mood.states["guarded"].example_lines == [
+        "Busy. Always busy.",
+        "Oh. It's you.",
+        "I've got five minutes.",
+    ]
+    assert scenario.persona.hidden_concerns == []
+    assert "No hidden concerns" in message
+    shown = authoring.validation_markdown(text)
+    assert shown.startswith("✔ **Valid:**") and "⚠ No hidden concerns" in shown
+
+
+def test_card_with_bad_alternate_greetings_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "card.json"
+    path.write_text(
+        json.dumps({"spec": "chara_card_v2", "data": {"name": "A", "alternate_greetings": "hello"}})
+    )
+    text, message = authoring.import_card(True, str(path))
+    assert text is None and "alternate_greetings should be a list of texts" in plain(message)
