@@ -463,7 +463,10 @@ class Store:
 
     def list_sessions(self, trainee: str | None = None, limit: int = 100) -> list[SessionSummary]:
         """Sessions, newest first, with turn counts and mean level per behaviour."""
-        where, params = ("WHERE s.trainee = ?", (trainee,)) if trainee is not None else ("", ())
+        # Names match whatever their case ("jo smith" finds "Jo Smith"): people retype them.
+        where, params = (
+            ("WHERE s.trainee = ? COLLATE NOCASE", (trainee,)) if trainee is not None else ("", ())
+        )
         rows = self._read(
             "SELECT s.*, (SELECT count(*) FROM turns t WHERE t.session_id = s.session_id) AS n "
             f"FROM sessions s {where} ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?",
@@ -508,8 +511,8 @@ class Store:
             ``(started_at, scenario_id, {behaviour: mean level})`` per session.
         """
         sessions = self._read(
-            "SELECT session_id, started_at, scenario_id FROM sessions WHERE trainee = ? "
-            "ORDER BY started_at, rowid",
+            "SELECT session_id, started_at, scenario_id FROM sessions "
+            "WHERE trainee = ? COLLATE NOCASE ORDER BY started_at, rowid",
             (trainee,),
         )
         means = self._means([row["session_id"] for row in sessions])

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 import simulator.ui  # noqa: F401  (switches analytics off before gradio is imported)
+from simulator.paths import data_dir
 from simulator.store import Store, StoreError
 from simulator.ui.admin_tabs import Gate, build_scenarios_tab
 from simulator.ui.auth import ConfigError, load_admin_gate
@@ -23,6 +24,7 @@ from simulator.ui.context import AppContext, SettingsError, concurrency_from_env
 from simulator.ui.evaluate import build_evaluate_tab
 from simulator.ui.history import build_history_tab
 from simulator.ui.practice_tab import build_practice_tab
+from simulator.ui.remember import remember_name
 
 TITLE = "Rapport: practise a hard conversation"
 
@@ -59,6 +61,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             max_lines=1,
             elem_id="trainee",
         )
+        remember_name(demo, trainee, data_dir())  # kept in the browser across reloads
         gate = Gate(allowed=gr.State(not ctx.gate.required))
         with gr.Tabs():
             with gr.Tab("Practice", id="practice", elem_id="tab-practice"):

@@ -51,6 +51,8 @@ def history(ctx: AppContext, trainee: str | None) -> HistoryView:
         progress = ctx.store.behaviour_progress(name)
     except StoreError as exc:
         return HistoryView(message=f"Your history cannot be read just now: {exc}")
+    # A conversation started and left before the first reply holds nothing to look back on.
+    sessions = [s for s in sessions if s.n_turns > 0]
     if not sessions:
         return HistoryView(
             message=f"No conversations saved under **{name}** yet. Start one in the Practice tab."
@@ -93,7 +95,7 @@ def download(ctx: AppContext, trainee: str | None, session_id: str | None) -> tu
         transcript = ctx.store.load_transcript(session_id)
     except (StoreError, KeyError, LookupError):
         return None, None, "That conversation could not be found."
-    if transcript.trainee != name:
+    if transcript.trainee.casefold() != name.casefold():
         # Same answer as a missing id: do not confirm that someone else's session exists.
         return None, None, "That conversation could not be found."
     import json
