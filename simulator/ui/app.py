@@ -20,6 +20,7 @@ from simulator.paths import data_dir
 from simulator.store import Store, StoreError
 from simulator.ui.admin_tabs import Gate, build_scenarios_tab
 from simulator.ui.auth import ConfigError, load_admin_gate
+from simulator.ui.cohort import build_cohort_tab, build_join_row
 from simulator.ui.context import AppContext, SettingsError, concurrency_from_env
 from simulator.ui.evaluate import build_evaluate_tab
 from simulator.ui.history import build_history_tab
@@ -68,10 +69,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 practice_tab = build_practice_tab(ctx, trainee)
             with gr.Tab("My history", id="history", elem_id="tab-history") as history_tab:
                 build_history_tab(ctx, trainee, history_tab)
+                build_join_row(ctx, trainee)
             with gr.Tab("Scenarios (facilitators)", id="scenarios", elem_id="tab-scenarios"):
                 build_scenarios_tab(ctx, gate, practice_tab.picker)
             with gr.Tab("Evaluate (course designers)", id="evaluate", elem_id="tab-evaluate"):
                 build_evaluate_tab(ctx, gate)
+            with gr.Tab("Cohort (facilitators)", id="cohort", elem_id="tab-cohort"):
+                build_cohort_tab(ctx, gate)
         gate.wire(ctx)
 
         def refresh_choices() -> Any:
