@@ -27,6 +27,10 @@ class PracticeTab:
     state: gr.State
 
 
+SHOW_DEBRIEF = """() => {
+    const area = document.querySelector('#debrief-area');
+    if (area && area.offsetParent !== null) area.scrollIntoView({block: 'start'});
+}"""
 REPLY_HINT = "Type what you would say. Enter sends; Shift+Enter starts a new line."
 
 
@@ -97,8 +101,11 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
             start_button = gr.Button("Start conversation", variant="primary", elem_id="start")
     with gr.Row():
         with gr.Column(scale=3):
+            # A heading rather than the chat's own label, which floats over the first message.
+            gr.Markdown("### Conversation", elem_id="chat-heading")
             chatbot = gr.Chatbot(
                 label="Conversation",
+                show_label=False,
                 height=420,
                 placeholder="Press **Start conversation** to begin.",
                 sanitize_html=True,
@@ -200,9 +207,17 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox) -> PracticeTab:
         return render(practice.go_back(ctx, session, turn_index))
 
     start_button.click(on_start, [picker, mode, trainee, state], outputs, api_name="start")
-    send_button.click(on_send, [state, reply], outputs, api_name="send")
-    reply.submit(on_send, [state, reply], outputs, api_visibility="private")
-    end_button.click(on_end, [state], outputs, api_name="end", scroll_to_output=True)
+    # The last reply allowed ends the conversation: its debrief is brought into view too.
+    send_button.click(on_send, [state, reply], outputs, api_name="send").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
+    reply.submit(on_send, [state, reply], outputs, api_visibility="private").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
+    # At 1366x900 the debrief opens below the fold: bring its heading into view once shown.
+    end_button.click(on_end, [state], outputs, api_name="end").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
     again_button.click(on_again, [state], outputs, api_name="try_again")
     branch_button.click(on_branch, [state, branch_choice], outputs, api_name="go_back")
     return PracticeTab(picker=picker, chatbot=chatbot, state=state)
