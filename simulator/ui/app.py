@@ -41,6 +41,11 @@ CSS = """
 #feedback { font-size: 0.95em; }
 /* The chat's "clear" icon would empty the display but not the conversation: hide it. */
 #chat button[aria-label="Clear"] { display: none; }
+/* Table headers wrap between words, never inside one (a narrow column showed "Re/ply"). */
+table th, table th * { word-break: normal !important; overflow-wrap: normal !important; }
+/* Report plots at their drawn size, centred, never wider than the screen. */
+#eval-plots figure { margin: 0.5em 0; }
+#eval-plots figcaption { font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
 
 
