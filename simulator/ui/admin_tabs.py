@@ -92,9 +92,12 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
                 elem_id="import-card",
             )
         note = gr.Markdown(elem_id="authoring-note")
+        # No syntax colouring: Gradio's YAML mode (CodeMirror's legacy one) reads an apostrophe
+        # in plain text ("Sam's") as the start of a quoted string and colours the rest of the
+        # line as one, which misleads more than colour helps; messages come from the validator.
         editor = gr.Code(
             authoring.TEMPLATE,
-            language="yaml",
+            language=None,
             label="Scenario (YAML)",
             lines=24,
             max_lines=40,
