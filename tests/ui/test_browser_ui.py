@@ -270,6 +270,13 @@ def test_cohort_view_follows_a_trainee_who_joined_with_the_code(page: Any) -> No
     page.locator("#cohort-code input, #cohort-code textarea").first.fill(code.lower())
     page.locator("#cohort-join-button").click()
     expect(page.locator("#cohort-join-message")).to_contain_text("joined")
+    expect(page.locator("#history-table")).to_contain_text("Extra patients, again")
+    # Headers wrap between words only: a narrow "Replies" column never shows "Re/ply".
+    breaks = page.locator("#history-table th").evaluate_all(
+        "(cells) => cells.flatMap(c => [c, ...c.querySelectorAll('*')])"
+        ".map(c => getComputedStyle(c).wordBreak + '/' + getComputedStyle(c).overflowWrap)"
+    )
+    assert breaks and set(breaks) == {"normal/normal"}, breaks
     shot(page, "history-1366")
 
     page.get_by_role("tab", name="Cohort (facilitators)").click()
