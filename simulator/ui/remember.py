@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
@@ -41,24 +40,21 @@ def browser_secret(folder: Path) -> str:
     return key
 
 
-def remembered(saved: Any) -> str:
-    """The name to put back in the box on page load (anything odd in storage gives '')."""
-    return saved.strip()[:80] if isinstance(saved, str) else ""
+# Both steps run in the browser only (no round trip to the server): restoring on load cannot
+# then overwrite a name typed while the page was loading, and typing sends nothing.
+RESTORE = (
+    "(saved, typed) => (typed && typed.trim()) ? typed : (typeof saved === 'string' ? saved : '')"
+)
+KEEP = "(typed) => (typed || '').trim().slice(0, 80)"
 
 
 def remember_name(demo: gr.Blocks, trainee: gr.Textbox, folder: Path) -> gr.BrowserState:
     """Keep ``trainee``'s text in the browser's local storage and restore it on load.
 
-    Call inside ``demo``'s ``with`` block, after ``trainee`` is created.
+    Call inside ``demo``'s ``with`` block, after ``trainee`` is created. A name already typed
+    when the page finishes loading is kept, not replaced by the stored one.
     """
     saved = gr.BrowserState("", storage_key=STORAGE_KEY, secret=browser_secret(folder))
-    demo.load(remembered, saved, trainee, api_visibility="private", show_progress="hidden")
-    trainee.change(
-        remembered,
-        trainee,
-        saved,
-        api_visibility="private",
-        show_progress="hidden",
-        trigger_mode="always_last",
-    )
+    demo.load(None, [saved, trainee], trainee, js=RESTORE, api_visibility="private")
+    trainee.change(None, trainee, saved, js=KEEP, api_visibility="private")
     return saved

@@ -292,6 +292,22 @@ def test_cohort_view_follows_a_trainee_who_joined_with_the_code(page: Any) -> No
     shot(page, "cohort-1366")
 
 
+def test_a_name_typed_while_the_page_loads_is_not_replaced(browser: Any, app_url: str) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(app_url)
+        box = page.locator("#trainee input, #trainee textarea").first
+        box.fill("Quick Typist")  # as soon as the box exists, before the load events ran
+        page.get_by_text("Extra patients, again").first.wait_for()
+        time.sleep(2)
+        expect(box).to_have_value("Quick Typist")
+    finally:
+        context.close()
+
+
 def test_the_name_is_kept_across_a_reload(page: Any) -> None:
     from playwright.sync_api import expect
 
