@@ -204,6 +204,7 @@ def test_while_thinking_the_box_is_locked_and_enter_sends_the_next_reply(page: A
         timeout=10_000,
     )
     shot(page, "practice-debrief-1366", full=False)
+    shot(page, "practice-debrief-full-1366")
 
 
 def test_picking_another_situation_while_thinking_keeps_the_new_card(page: Any) -> None:
