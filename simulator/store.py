@@ -94,6 +94,23 @@ CREATE TABLE IF NOT EXISTS scores (
 );
 """
 
+# Cohorts (a facilitator's group of trainees, joined with a code the facilitator gives out).
+# Created if missing whenever a file is opened, so they need no schema version of their own and
+# a file without them (older, or opened by an older Rapport) works either way.
+_COHORT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cohorts (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cohort_members (
+    code TEXT NOT NULL REFERENCES cohorts (code) ON DELETE CASCADE,
+    trainee TEXT NOT NULL COLLATE NOCASE,
+    joined_at TEXT NOT NULL,
+    PRIMARY KEY (code, trainee)
+);
+"""
+
 # Migrations from version N to N+1 (lists of statements), run in order inside the opening
 # transaction when an older file is opened. ``rapport_name_key`` is simulator.trainees.name_key,
 # registered on every connection (SQLite's own lower() folds ASCII only).
@@ -179,6 +196,16 @@ class SessionSummary:
 
 def _sql_name_key(name: object) -> str:
     return name_key(name) if isinstance(name, str) else ""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A facilitator's group of trainees; they join with its code."""
+
+    code: str
+    name: str
+    created_at: str
+    members: int = 0
 
 
 class Store:
@@ -270,6 +297,9 @@ class Store:
                     for statement in _MIGRATIONS[step]:
                         conn.execute(statement)
                     conn.execute("UPDATE schema_version SET version = ?", (step + 1,))
+            for statement in _COHORT_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -639,3 +669,50 @@ class Store:
     def sessions_of(self, trainee: str, limit: int = 1000) -> list[SessionSummary]:
         """One trainee's sessions, newest first (names compared case-insensitively)."""
         return self.list_sessions(trainee, limit=limit)
+
+    # ------------------------------------------------------------------ cohorts
+
+    def create_cohort(self, code: str, name: str) -> bool:
+        """Add a cohort; False (nothing changed) when the code is taken already."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO cohorts (code, name, created_at) VALUES (?, ?, ?)",
+                (code, name, utc_now()),
+            )
+            return cursor.rowcount == 1
+
+    def list_cohorts(self) -> list[Cohort]:
+        """Every cohort, newest first, with its member count."""
+        rows = self._read(
+            "SELECT c.code, c.name, c.created_at, "
+            "(SELECT count(*) FROM cohort_members m WHERE m.code = c.code) AS members "
+            "FROM cohorts c ORDER BY c.created_at DESC, c.rowid DESC"
+        )
+        return [Cohort(row["code"], row["name"], row["created_at"], row["members"]) for row in rows]
+
+    def cohort(self, code: str) -> Cohort | None:
+        """One cohort by its code (None when there is none)."""
+        return next((c for c in self.list_cohorts() if c.code == code), None)
+
+    def join_cohort(self, code: str, trainee: str) -> bool:
+        """Add a trainee to a cohort; False when they were in it already.
+
+        Raises:
+            StoreError: No cohort has that code (check with :meth:`cohort` first).
+        """
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM cohorts WHERE code = ?", (code,)).fetchone() is None:
+                raise StoreError(f"no cohort has the code {code}")
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO cohort_members (code, trainee, joined_at) VALUES (?, ?, ?)",
+                (code, trainee, utc_now()),
+            )
+            return cursor.rowcount == 1
+
+    def cohort_members(self, code: str) -> list[str]:
+        """The names in a cohort, as each first joined, in the order they joined."""
+        rows = self._read(
+            "SELECT trainee FROM cohort_members WHERE code = ? ORDER BY joined_at, rowid",
+            (code,),
+        )
+        return [row["trainee"] for row in rows]

@@ -104,6 +104,17 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
         )
     elif "could not find expected ':'" in problem:
         problem += "; each line needs 'key: value', or the previous line's indentation is off"
+    elif "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        # The parser's own words name tokens ('<block end>', '?') nobody writing a scenario
+        # knows; what happened is a line indented differently from the block it belongs to.
+        problem, context = (
+            (
+                "the indentation is off: this line does not line up with the lines above it. "
+                "Give keys of the same block the same number of spaces, and start every list item "
+                "('- ') of one list in the same column"
+            ),
+            "",
+        )
     elif "single document" in context:
         problem, context = "a second YAML document ('---'); put one scenario or rubric per file", ""
     context = f"{context}; " if context else ""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulator.palette import level_colour
 from simulator.schema import Rubric
 from simulator.scoring.types import ReplyScore
 
@@ -45,7 +46,13 @@ def distribution_figure(rubric: Rubric, scores: list[ReplyScore]) -> Any:
     x = np.arange(len(dims))
     for level in range(4):
         counts = [sum(1 for s in scores if s.scored and s.level(d) == level) for d in dims]
-        ax.bar(x + level * width - 0.3, counts, width, label=f"{level}: {rubric.scale[level]}")
+        ax.bar(
+            x + level * width - 0.3,
+            counts,
+            width,
+            label=f"{level}: {rubric.scale[level]}",
+            color=level_colour(level),  # the same colours as the app's charts
+        )
     ax.set_xticks(x, dims)
     ax.set_ylabel("replies")
     ax.set_title("Levels per dimension")

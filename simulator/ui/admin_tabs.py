@@ -213,9 +213,12 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
             )
         broken = gr.Markdown(elem_id="broken-scenarios")
         note = gr.Markdown(elem_id="authoring-note")
+        # No syntax colouring: Gradio's YAML mode (CodeMirror's legacy one) reads an apostrophe
+        # in plain text ("Sam's") as the start of a quoted string and colours the rest of the
+        # line as one, which misleads more than colour helps; messages come from the validator.
         editor = gr.Code(
             authoring.TEMPLATE,
-            language="yaml",
+            language=None,
             label="Scenario (YAML)",
             lines=24,
             max_lines=40,
@@ -257,6 +260,14 @@ def build_scenarios_tab(ctx: AppContext, gate: Gate, picker: gr.Radio) -> None:
         return authoring.load_template(choice)
 
     gate.on(load.click, on_load, [start_from], editor, api_visibility="private")
+
+    # A "✖ Not saved" is about the text as it was; it goes once the text changes.
+    def on_edit(allowed: bool, message: str | None) -> str:
+        return authoring.after_edit(message)
+
+    gate.on(
+        editor.change, on_edit, [saved], saved, api_visibility="private", show_progress="hidden"
+    )
 
     def on_preview(allowed: bool, text: str | None, line: str | None) -> str:
         return authoring.preview(ctx, allowed, text, line)

@@ -20,9 +20,11 @@ from typing import Any
 import gradio as gr
 
 import simulator.ui  # noqa: F401  (switches analytics off before gradio is imported)
+from simulator.paths import data_dir
 from simulator.store import Store, StoreError
 from simulator.ui.admin_tabs import Gate, build_scenarios_tab, check_gated
 from simulator.ui.auth import ConfigError, for_server, load_admin_gate
+from simulator.ui.cohort import build_cohort_tab, build_join_row
 from simulator.ui.context import (
     AppContext,
     SettingsError,
@@ -33,6 +35,7 @@ from simulator.ui.context import (
 from simulator.ui.evaluate import build_evaluate_tab
 from simulator.ui.history import build_history_tab
 from simulator.ui.practice_tab import build_practice_tab
+from simulator.ui.remember import remember_name
 
 TITLE = "Rapport: practise a hard conversation"
 
@@ -48,6 +51,11 @@ CSS = """
 #feedback { font-size: 0.95em; }
 /* The chat's "clear" icon would empty the display but not the conversation: hide it. */
 #chat button[aria-label="Clear"] { display: none; }
+/* Table headers wrap between words, never inside one (a narrow column showed "Re/ply"). */
+table th, table th * { word-break: normal !important; overflow-wrap: normal !important; }
+/* Report plots at their drawn size, centred, never wider than the screen. */
+#eval-plots figure { margin: 0.5em 0; }
+#eval-plots figcaption { font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
 
 
@@ -91,16 +99,20 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 elem_id="passphrase",
                 scale=2,
             )
+        remember_name(demo, trainee, data_dir())  # kept in the browser across reloads
         gate = Gate(allowed=gr.State(not ctx.gate.required))
         with gr.Tabs():
             with gr.Tab("Practice", id="practice", elem_id="tab-practice"):
                 practice_tab = build_practice_tab(ctx, trainee, passphrase)
             with gr.Tab("My history", id="history", elem_id="tab-history") as history_tab:
                 build_history_tab(ctx, trainee, passphrase, history_tab)
+                build_join_row(ctx, trainee, passphrase)
             with gr.Tab("Scenarios (facilitators)", id="scenarios", elem_id="tab-scenarios"):
                 build_scenarios_tab(ctx, gate, practice_tab.picker)
             with gr.Tab("Evaluate (course designers)", id="evaluate", elem_id="tab-evaluate"):
                 build_evaluate_tab(ctx, gate)
+            with gr.Tab("Cohort (facilitators)", id="cohort", elem_id="tab-cohort"):
+                build_cohort_tab(ctx, gate)
         gate.wire(ctx)
 
         def refresh_choices() -> Any:

@@ -29,6 +29,12 @@ from simulator.ui.cards import CardError, card_to_yaml
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
+EDITOR = "<editor>"  # the source name parse_scenario_text gives the editor's text
+NO_CONCERNS = (
+    "No hidden concerns: this colleague holds nothing back for a good listener to earn, so "
+    "the conversation has nowhere to go. Add at least one under `persona.hidden_concerns` "
+    "(text, revealed_at, keywords)."
+)
 NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 MAX_EDITOR_CHARS = 128 * 1024
 """Checked before parsing: validation's cost grows with the text, and a scenario is a few KB."""
@@ -102,18 +108,28 @@ def load_template(choice: str | None) -> str:
 def check(text: str | None) -> tuple[Scenario | None, list[str]]:
     """The scenario (when it loads) and every problem ``rapport validate`` would report."""
     if not text or not text.strip():
-        return None, ["<editor>: the editor is empty; start from a template or upload a file"]
+        return None, ["the editor is empty; start from a template or upload a file"]
     if len(text) > MAX_EDITOR_CHARS:
         return None, [
-            f"<editor>: the text is {len(text) // 1024} KiB; a scenario is a few KB and the "
+            f"the text is {len(text) // 1024} KiB; a scenario is a few KB and the "
             f"editor checks at most {MAX_EDITOR_CHARS // 1024} KiB. Remove what is not needed."
         ]
     try:
         scenario = parse_scenario_text(text)
     except LoadError as error:
-        return None, str(error).splitlines()
-    problems = scenario_problems(scenario, available_rubrics())
-    return scenario, [f"<editor>: {message}" for message in problems]
+        # The loader names its source ("<editor>: ..."); under the editor that says nothing.
+        return None, [line.removeprefix(f"{EDITOR}: ") for line in str(error).splitlines()]
+    return scenario, scenario_problems(scenario, available_rubrics())
+
+
+def after_edit(save_message: str | None) -> str:
+    """The save message to keep once the editor's text has changed ('' clears it).
+
+    A "✖ Not saved" refers to the text as it was when Save was pressed; once the editor has
+    changed it is stale (and wrong, once the problems are fixed), so it goes. A "✔ Saved"
+    stays: it is still true of the file.
+    """
+    return "" if not save_message or save_message.startswith("✖") else save_message
 
 
 def is_shipped(scenario_id: str) -> bool:
@@ -169,6 +185,8 @@ def validation_markdown(text: str | None) -> str:
     elif scenario is not None:
         # Ids match [a-z0-9-] (schema), so they are safe to show as code.
         lines.append(f"✔ **Valid:** `{scenario.id}` v{scenario.version}")
+    if scenario is not None and not scenario.persona.hidden_concerns:
+        lines.append(f"\n⚠ {NO_CONCERNS}")
     if scenario is not None and (leftovers := template_leftovers(scenario)):
         lines.append(f"\nℹ Before saving, {_leftovers_line(leftovers)}")
     if scenario is not None and is_shipped(scenario.id):
@@ -317,4 +335,9 @@ def import_card(allowed: bool, path: str | None) -> tuple[str | None, str]:
         return None, f"✖ The file could not be read: {as_text(str(exc))}"
     except CardError as exc:
         return None, f"✖ Could not import this character card: {as_text(str(exc))}."
-    return text, "Imported the character card as a draft. Read it through, then save it."
+    message = "Imported the character card as a draft. Read it through, then save it."
+    scenario, _ = check(text)
+    if scenario is not None and not scenario.persona.hidden_concerns:
+        # A card has no hidden concerns: say so here too, not only under the editor.
+        message += f"\n\n⚠ {NO_CONCERNS}"
+    return text, message

@@ -1,10 +1,13 @@
 """Character Card V2 JSON -> a starting scenario YAML for the authoring editor.
 
 Spec: ``{"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name", "description",
-"personality", "scenario", "first_mes", "mes_example", ...}}``. A card describes a character,
-not a workplace conversation, so the result is a draft: the persona comes from the card, the
-moods and the rubric from a template the facilitator then edits. ``{{char}}`` and ``{{user}}``
-macros are replaced; nothing in the card is executed or fetched.
+"personality", "scenario", "first_mes", "mes_example", "creator_notes", "alternate_greetings",
+...}}``. A card describes a character, not a workplace conversation, so the result is a draft:
+the persona comes from the card, the moods and the rubric from a template the facilitator then
+edits. The creator's notes open ``facilitator_notes`` (they are for whoever runs the character,
+never for the model); the alternate greetings are more lines in the character's voice, so they
+join the guarded mood's example lines and the notes list them as other possible openings.
+``{{char}}`` and ``{{user}}`` macros are replaced; nothing in the card is executed or fetched.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from simulator.inputfiles import InputRefused, loads_json
 MAX_CARD_BYTES = 1024 * 1024
 LINE_MAX = 400
 SHORT_MAX = 2000
+MAX_EXAMPLES = 5
+GREETING_SEPARATOR = "\n\u241e\n"  # a record separator symbol on its own line
 
 
 class CardError(ValueError):
@@ -86,14 +91,32 @@ def parse_card(text: str) -> dict[str, str]:
         raise CardError("data.name is empty; the character needs a name")
     fields = {
         key: _field(data, key)
-        for key in ("description", "personality", "scenario", "first_mes", "mes_example")
+        for key in (
+            "description",
+            "personality",
+            "scenario",
+            "first_mes",
+            "mes_example",
+            "creator_notes",
+        )
     }
+    greetings = data.get("alternate_greetings") or []
+    if not isinstance(greetings, list) or not all(isinstance(g, str) for g in greetings):
+        raise CardError("data.alternate_greetings should be a list of texts")
+    # One text per greeting, kept apart by a line no greeting can hold (macros replaced below).
+    fields["alternate_greetings"] = GREETING_SEPARATOR.join(g for g in greetings if g.strip())
     first = name.split()[0]
     for key, value in fields.items():
         value = re.sub(r"\{\{\s*char\s*\}\}|<BOT>", first, value, flags=re.IGNORECASE)
         fields[key] = re.sub(r"\{\{\s*user\s*\}\}|<USER>", "you", value, flags=re.IGNORECASE)
     fields["name"] = name[:80]
     return fields
+
+
+def _greetings(fields: dict[str, str]) -> list[str]:
+    """The card's alternate greetings, each cut to its first paragraph and a line's length."""
+    texts = fields.get("alternate_greetings", "").split(GREETING_SEPARATOR)
+    return [_clip(t.strip().split("\n\n")[0], LINE_MAX) for t in texts if t.strip()]
 
 
 def _example_lines(mes_example: str, first: str) -> list[str]:
@@ -103,6 +126,25 @@ def _example_lines(mes_example: str, first: str) -> list[str]:
         if match:
             lines.append(_clip(match.group(1).strip().strip('"'), LINE_MAX))
     return [line for line in lines if line][:3]
+
+
+def _notes(fields: dict[str, str], name: str, greetings: list[str]) -> str:
+    """Facilitator notes: the creator's own notes first, then what the draft still needs."""
+    parts = []
+    if fields["creator_notes"].strip():
+        parts.append(f"From the card's creator: {fields['creator_notes'].strip()}")
+    if greetings:
+        listed = " | ".join(greetings)
+        parts.append(f"Other openings in the card (one could replace opening_line): {listed}")
+    parts.append(
+        f"Draft imported from the Character Card V2 for {name}. Check every field: give the "
+        "brief a workplace situation, add hidden concerns with revealed_at and keywords, and "
+        "write example lines and beats for each mood in the character's voice."
+    )
+    # The draft's own advice must survive the clip: the card's notes give way first.
+    advice = parts.pop()
+    head = _clip("\n\n".join(parts), SHORT_MAX - len(advice) - 2) if parts else ""
+    return f"{head}\n\n{advice}" if head else advice
 
 
 def card_to_yaml(text: str) -> str:
@@ -115,7 +157,9 @@ def card_to_yaml(text: str) -> str:
     name = fields["name"]
     first = name.split()[0]
     opening = fields["first_mes"].strip().split("\n\n")[0] or "Hi. You wanted a word?"
-    examples = _example_lines(fields["mes_example"], first) or [_clip(opening, LINE_MAX)]
+    greetings = _greetings(fields)
+    examples = _example_lines(fields["mes_example"], first) + greetings
+    examples = list(dict.fromkeys(examples))[:MAX_EXAMPLES] or [_clip(opening, LINE_MAX)]
     background = fields["description"] or f"{name} works with you."
     style = fields["personality"] or "Plain, everyday speech. Short replies."
 
@@ -164,11 +208,7 @@ def card_to_yaml(text: str) -> str:
                 },
             },
         },
-        "facilitator_notes": (
-            f"Draft imported from the Character Card V2 for {name}. Check every field: give the "
-            "brief a workplace situation, add hidden concerns with revealed_at and keywords, and "
-            "write example lines and beats for each mood in the character's voice."
-        ),
+        "facilitator_notes": _notes(fields, name, greetings),
     }
     header = (
         f"# Draft imported from a Character Card V2 ({name}).\n"

@@ -7,10 +7,13 @@ They only draw numbers the library computed.
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
+from simulator.palette import level_colour
 from simulator.schema import Rubric
 from simulator.transcript import Debrief
+from simulator.ui.formatting import mood_words
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,12 +107,16 @@ def trust_figure(debrief: Debrief, persona_name: str) -> Figure:
             )
     for x, mood in enumerate(debrief.moods):
         if x == 0 or mood != debrief.moods[x - 1]:
+            # The words the debrief's text uses ("upset and on edge", not "escalated"), under
+            # the point, or over it near the bottom so they never run into the axis.
+            low = debrief.trust[x] < 0.3
             ax.annotate(
-                mood,
+                textwrap.fill(mood_words(mood), 16),
                 (x, debrief.trust[x]),
                 textcoords="offset points",
-                xytext=(0, -16),
+                xytext=(0, 24 if low else -10),  # above any "reply N" label
                 ha="center",
+                va="bottom" if low else "top",
                 fontsize=8,
                 color="#555555",
             )
@@ -124,8 +131,6 @@ def trust_figure(debrief: Debrief, persona_name: str) -> Figure:
 
 def _short(title: str, width: int = 24) -> str:
     """A scenario title wrapped (and cut) to fit under one tick of the progress chart."""
-    import textwrap
-
     return "\n".join(textwrap.wrap(title, width, max_lines=2, placeholder="…")) or title
 
 
@@ -155,7 +160,12 @@ def progress_figure(
         # Averages sit on a continuous scale, so only a hair apart here: markers and dashes
         # tell coinciding lines apart, a bigger offset would misstate the average.
         _line(ax, i, len(dims), xs_i, ys_i, _name(rubric, dim_id), 0.04)
-    labels = [f"{started[:10]}\n{_short(title)}" for started, title, _ in progress]
+    # Session number and time as well as the date: a day's practice would otherwise show the
+    # same label under every tick.
+    labels = [
+        f"{n}. {started[:10]} {started[11:16]}\n{_short(title)}"
+        for n, (started, title, _) in enumerate(progress, start=1)
+    ]
     ax.set_xticks(xs, labels, fontsize=7, rotation=30, ha="right")
     ax.set_ylim(-0.1, 3.1)
     ax.set_ylabel("average level (0-3)")
@@ -210,7 +220,7 @@ def levels_figure(dimensions: dict[str, dict[str, Any]]) -> Figure:
             counts,
             width,
             label=f"level {level}",
-            color=COLOURS[level],
+            color=level_colour(level),
         )
     ax.set_xticks(range(len(dims)), dims)
     ax.set_ylabel("replies")

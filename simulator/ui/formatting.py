@@ -154,7 +154,10 @@ def debrief_markdown(debrief: Debrief, transcript: Transcript, scenario: Scenari
         rows = ["| Reply | What you said | What changed |", "| --- | --- | --- |"]
         for point in debrief.turning_points:
             changed = _what_changed(point, debrief, transcript, name)
-            rows.append(f"| {point.turn + 1} | {as_text(point.learner)} | {changed} |")
+            # A reply written over several lines (Shift+Enter) stays in its cell: a newline
+            # would end the table row.
+            said = " ".join(as_text(point.learner).split())
+            rows.append(f"| {point.turn + 1} | {said} | {changed} |")
         parts.append("### The moments that moved trust\n\n" + "\n".join(rows))
     if debrief.suggestions:
         tips = "\n".join(f"- {as_text(s)}" for s in debrief.suggestions)

@@ -86,6 +86,8 @@ def history(
         progress = ctx.store.behaviour_progress(name)
     except StoreError as exc:
         return HistoryView(message=f"Your history cannot be read just now: {exc}")
+    # A conversation started and left before the first reply holds nothing to look back on.
+    sessions = [s for s in sessions if s.n_turns > 0]
     if not sessions:
         return HistoryView(
             message=f"No conversations saved under **{shown}** yet. Start one in the Practice tab."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,6 +61,10 @@ class PracticeView:
         figures: (behaviours, trust) matplotlib figures once the session has ended.
         downloads: (JSON, Markdown) transcript files once the session has ended.
         branch_choices: (label, turn index) pairs for "try a different reply".
+        busy: A reply is being generated: the reply box and the buttons that would start
+            another turn are locked, so nothing typed meanwhile is lost or sent twice.
+        stale: The result belongs to a conversation the trainee has since left (another
+            situation picked, or a new start): show nothing of it.
     """
 
     session: Session | None = None
@@ -73,6 +78,26 @@ class PracticeView:
     figures: tuple[Any, Any] | None = None
     downloads: tuple[Path, Path] | None = None
     branch_choices: list[tuple[str, int]] = field(default_factory=list)
+    busy: bool = False
+    stale: bool = False
+
+
+# Conversations the trainee has moved away from (another situation picked, a new start) while
+# one of their replies may still be in the model. ``send`` checks this before showing the
+# answer: the browser's state already holds the new situation, and writing the old session back
+# would put it under the new card. Weak, so a left session is forgotten with its last reference.
+_left: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def leave(session: Session | None) -> None:
+    """Mark a conversation as left: an answer still being generated for it is not shown."""
+    if session is not None:
+        _left.add(session)
+
+
+def is_left(session: Session) -> bool:
+    """True once the trainee has moved away from this conversation (see :func:`leave`)."""
+    return session in _left
 
 
 def scenario_choices() -> list[tuple[str, str]]:
@@ -218,6 +243,7 @@ def switch(session: Session | None, scenario_id: str | None) -> PracticeView | N
     """
     if session is None or session.scenario.id == scenario_id:
         return None
+    leave(session)
     scenario = _scenario(scenario_id)
     if scenario is None:
         status = "Pick a situation above, then press **Start conversation**."
@@ -289,29 +315,37 @@ def send(ctx: AppContext, session: Session | None, line: str | None) -> Iterator
         {"role": "assistant", "content": f"_{name} is thinking…_"},
     ]
     yield view_of(
-        session, ctx, chat=thinking, status=f"{name} is thinking… this takes a few seconds."
+        session,
+        ctx,
+        chat=thinking,
+        status=f"{name} is thinking… this takes a few seconds.",
+        busy=True,
     )
+    outcome = _answer(ctx, session, text, name)
+    # The turn is stored either way (My history shows it); if the tab has moved on to another
+    # situation meanwhile, the answer must not be written back over it.
+    yield PracticeView(stale=True) if is_left(session) else outcome
+
+
+def _answer(ctx: AppContext, session: Session, text: str, name: str) -> PracticeView:
+    """Play ``text`` and return the view after it (a notice with the reply kept on failure)."""
     try:
         session.respond(text)
     except InputError as exc:
-        yield view_of(session, ctx, notice=str(exc), reply=text)
-        return
+        return view_of(session, ctx, notice=str(exc), reply=text)
     except ModelError as exc:
-        yield view_of(
+        return view_of(
             session,
             ctx,
             notice=f"{name} could not answer just now ({exc}). Your earlier replies are kept; "
             "press Send to try again.",
             reply=text,
         )
-        return
     except StoreError as exc:
-        yield view_of(session, ctx, notice=f"Your reply could not be saved: {exc}", reply=text)
-        return
+        return view_of(session, ctx, notice=f"Your reply could not be saved: {exc}", reply=text)
     if session.finished:
-        yield finish(ctx, session)
-        return
-    yield view_of(session, ctx)
+        return finish(ctx, session)
+    return view_of(session, ctx)
 
 
 def finish(ctx: AppContext, session: Session | None) -> PracticeView:
@@ -331,6 +365,7 @@ def try_again(ctx: AppContext, session: Session | None) -> PracticeView:
         return PracticeView(notice="Press Start conversation first.")
     transcript = session.transcript
     label = ASSESSMENT if transcript.mode == "assessment" else COACHING
+    leave(session)
     return start(ctx, transcript.scenario_id, label, transcript.trainee)
 
 

@@ -30,8 +30,22 @@ class PracticeTab:
     state: gr.State
 
 
+SHOW_DEBRIEF = """() => {
+    const area = document.querySelector('#debrief-area');
+    if (area && area.offsetParent !== null) area.scrollIntoView({block: 'start'});
+}"""
+REPLY_HINT = "Type what you would say. Enter sends; Shift+Enter starts a new line."
+
+
 def render(view: practice.PracticeView) -> list[Any]:
-    """Component updates for a view, in the order of ``PracticeTab`` outputs."""
+    """Component updates for a view, in the order of the tab's ``outputs``.
+
+    A stale view (an answer for a conversation the trainee has left) changes nothing. A busy
+    view locks the reply box and the buttons that would start another turn until the answer is
+    shown, so a second message cannot be typed into a box that is about to be cleared.
+    """
+    if view.stale:
+        return [gr.skip()] * OUTPUT_COUNT
     if view.notice:
         gr.Warning(html.escape(view.notice, quote=False))  # pop-ups render HTML
     if view.info:
@@ -40,10 +54,16 @@ def render(view: practice.PracticeView) -> list[Any]:
     figures = view.figures or (None, None)
     downloads = view.downloads
     ended = bool(view.debrief)
+    free = not view.busy
+    name = view.session.scenario.persona.first_name if view.session is not None else ""
     return [
         view.session,
         view.chat,
-        view.reply,
+        gr.update(
+            value=view.reply,
+            interactive=free,
+            placeholder=REPLY_HINT if free else f"{name} is answering… wait a moment.",
+        ),
         view.feedback,
         status,
         gr.update(visible=ended),
@@ -53,7 +73,14 @@ def render(view: practice.PracticeView) -> list[Any]:
         gr.update(value=str(downloads[0]) if downloads else None, visible=bool(downloads)),
         gr.update(value=str(downloads[1]) if downloads else None, visible=bool(downloads)),
         gr.update(choices=view.branch_choices, value=None),
+        gr.update(interactive=free),  # Send
+        gr.update(interactive=free),  # End and see debrief
+        gr.update(interactive=free),  # Start conversation
+        gr.update(interactive=free),  # Try a different reply here
     ]
+
+
+OUTPUT_COUNT = 16
 
 
 def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Textbox) -> PracticeTab:
@@ -79,8 +106,11 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
             start_button = gr.Button("Start conversation", variant="primary", elem_id="start")
     with gr.Row():
         with gr.Column(scale=3):
+            # A heading rather than the chat's own label, which floats over the first message.
+            gr.Markdown("### Conversation", elem_id="chat-heading")
             chatbot = gr.Chatbot(
                 label="Conversation",
+                show_label=False,
                 height=420,
                 placeholder="Press **Start conversation** to begin.",
                 sanitize_html=True,
@@ -94,8 +124,10 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
             status = gr.Markdown(elem_id="status")
             reply = gr.Textbox(
                 label="3. Your reply",
-                placeholder="Type what you would say, then press Send (or Enter)",
-                lines=2,
+                placeholder=REPLY_HINT,
+                # One line to start with (it grows to eight): Gradio sends on Enter only for a
+                # one-line box; Shift+Enter adds a line. With lines=2 Enter would add a line.
+                lines=1,
                 max_lines=8,
                 elem_id="reply",
             )
@@ -137,7 +169,12 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
         json_download,
         md_download,
         branch_choice,
+        send_button,
+        end_button,
+        start_button,
+        branch_button,
     ]
+    assert len(outputs) == OUTPUT_COUNT
 
     def on_pick(scenario_id: str | None, session: Session | None) -> list[Any]:
         view = practice.switch(session, scenario_id)
@@ -153,6 +190,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
         mode_label: str | None,
         name: str | None,
         secret: str | None,
+        old: Session | None,
         request: gr.Request,
     ) -> Iterator[list[Any]]:
         # Adding sessions under a name needs its passphrase (no name: an unlisted session).
@@ -169,6 +207,7 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
                 yield updates
                 return
             name = who.name
+        practice.leave(old)  # an answer still coming for the earlier conversation is dropped
         if not ctx.warm:
             yield render(
                 practice.PracticeView(
@@ -191,10 +230,20 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
     def on_branch(session: Session | None, turn_index: int | None) -> list[Any]:
         return render(practice.go_back(ctx, session, turn_index))
 
-    start_button.click(on_start, [picker, mode, trainee, passphrase], outputs, api_name="start")
-    send_button.click(on_send, [state, reply], outputs, api_name="send")
-    reply.submit(on_send, [state, reply], outputs, api_visibility="private")
-    end_button.click(on_end, [state], outputs, api_name="end", scroll_to_output=True)
+    start_button.click(
+        on_start, [picker, mode, trainee, passphrase, state], outputs, api_name="start"
+    )
+    # The last reply allowed ends the conversation: its debrief is brought into view too.
+    send_button.click(on_send, [state, reply], outputs, api_name="send").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
+    reply.submit(on_send, [state, reply], outputs, api_visibility="private").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
+    # At 1366x900 the debrief opens below the fold: bring its heading into view once shown.
+    end_button.click(on_end, [state], outputs, api_name="end").then(
+        None, None, None, js=SHOW_DEBRIEF, api_visibility="private"
+    )
     again_button.click(on_again, [state], outputs, api_name="try_again")
     branch_button.click(on_branch, [state, branch_choice], outputs, api_name="go_back")
     return PracticeTab(picker=picker, chatbot=chatbot, state=state)

@@ -33,7 +33,9 @@ def test_validation_gives_the_load_error_text() -> None:
     with pytest.raises(LoadError) as error:
         parse_scenario_text(broken)
     scenario, problems = authoring.check(broken)
-    assert scenario is None and problems == str(error.value).splitlines()
+    # The loader's words, without its "<editor>:" source name (meaningless under the editor).
+    assert scenario is None
+    assert [f"<editor>: {p}" for p in problems] == str(error.value).splitlines()
     shown = authoring.validation_markdown(broken)
     assert shown.startswith("✖") and "did you mean persona?" in plain(shown)
     for problem in problems:
@@ -51,7 +53,7 @@ def test_validation_reports_lint_and_unknown_rubric() -> None:
     assert scenario is not None
     assert any("'kindness' is not a known rubric" in p for p in problems)
     assert any("childminder" in p for p in problems)
-    assert [f"<editor>: {m}" for m in lint_scenario(scenario)] == problems[1:]
+    assert lint_scenario(scenario) == problems[1:]  # no "<editor>:" in front
 
 
 def test_a_shipped_id_is_flagged_and_never_overwritten(rapport_home: Path) -> None:
@@ -260,3 +262,91 @@ def test_broken_saved_scenarios_are_listed_for_facilitators_only(rapport_home: P
     assert "my-ward" in dict(practice.scenario_choices()).values()
     (folder / "bell.yaml").unlink()
     assert authoring.broken_markdown(True) == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("      revealed_at: opening-up", "     revealed_at: opening-up", 22),
+        ("      keywords: [secret worry]", "      keywords: [secret worry]\n   - text: Two", 24),
+    ],
+)
+def test_a_mis_indented_list_gets_plain_words(old: str, new: str, line: int) -> None:
+    _, problems = authoring.check(authoring.TEMPLATE.replace(old, new))
+    assert len(problems) == 1, problems
+    (problem,) = problems
+    assert problem.startswith(f"line {line}, column ")
+    assert "the indentation is off" in problem and "same column" in problem
+    for parser_words in (
+        "<block end>",
+        "<block mapping start>",
+        "'?'",
+        "while parsing",
+        "<editor>",
+    ):
+        assert parser_words not in problem
+
+
+def test_no_message_starts_with_the_editors_source_name() -> None:
+    shown = authoring.validation_markdown("id: x\npersonna: {}\n")
+    assert "editor&gt;" not in shown and "<editor>" not in shown
+    assert "did you mean persona?" in plain(shown)
+    assert authoring.check("")[1] == ["the editor is empty; start from a template or upload a file"]
+
+
+def test_a_stale_not_saved_goes_once_the_text_changes() -> None:
+    assert (
+        authoring.after_edit("✖ Not saved: fix the problems listed under the editor first.") == ""
+    )
+    assert authoring.after_edit(None) == ""
+    saved = "✔ Saved **Mine** as a new scenario, `mine.yaml`."
+    assert authoring.after_edit(saved) == saved
+
+
+def test_card_import_keeps_creator_notes_and_greetings_and_warns_of_no_concerns(
+    tmp_path: Path,
+) -> None:
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": "Priya Shah",
+            "description": "A night-shift pharmacist who covers two wards.",
+            "personality": "Dry, precise, tired.",
+            "scenario": "You asked {{char}} for a word.",
+            "first_mes": "Is this going to take long?",
+            "mes_example": "{{user}}: How are you?\n{{char}}: Busy. Always busy.",
+            "creator_notes": "Play her as competent but stretched; she softens if {{user}} asks.",
+            "alternate_greetings": ["Oh. It's you.\n\nWhat now?", "I've got five minutes."],
+        },
+    }
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(card), encoding="utf-8")
+    text, message = authoring.import_card(True, str(path))
+    assert text is not None
+    scenario, problems = authoring.check(text)
+    assert scenario is not None and problems == []
+    notes = scenario.facilitator_notes
+    assert notes.startswith(
+        "From the card's creator: Play her as competent but stretched; she softens if you asks."
+    )
+    assert "Other openings in the card" in notes and "Oh. It's you." in notes
+    assert "I've got five minutes." in notes and "Check every field" in notes
+    assert scenario.persona.mood.states["guarded"].example_lines == [
+        "Busy. Always busy.",
+        "Oh. It's you.",
+        "I've got five minutes.",
+    ]
+    assert scenario.persona.hidden_concerns == []
+    assert "No hidden concerns" in message
+    shown = authoring.validation_markdown(text)
+    assert shown.startswith("✔ **Valid:**") and "⚠ No hidden concerns" in shown
+
+
+def test_card_with_bad_alternate_greetings_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "card.json"
+    path.write_text(
+        json.dumps({"spec": "chara_card_v2", "data": {"name": "A", "alternate_greetings": "hello"}})
+    )
+    text, message = authoring.import_card(True, str(path))
+    assert text is None and "alternate_greetings should be a list of texts" in plain(message)

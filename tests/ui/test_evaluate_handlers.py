@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
+
+import pytest
 
 from simulator.ui import evaluate
 from simulator.ui.context import AppContext
@@ -70,7 +73,7 @@ def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> Non
     view = evaluate.run(ctx, True, str(path), evaluate.BATCH, tick)
     assert view.message.startswith("✔ Scored 2 of 2 replies from 1 transcript(s).")
     assert "1 line(s) skipped: line 2" in plain(view.message)
-    assert [t[0] for t in view.tables[:2]] == ["dimensions.csv", "replies.csv"]
+    assert [t[0] for t in view.tables[:2]] == ["dimensions.csv", "replies-shown.csv"]
     names = {Path(f).name for f in view.files}
     assert {"report.html", "summary.json", "replies.csv", "levels.png"} <= names
     assert view.images and log[-1] == (1.0, "Done")
@@ -118,3 +121,102 @@ def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
         "needs a labelled .csv"
         in evaluate.run(ctx, True, str(jsonl), evaluate.AGREEMENT, tick).message
     )
+
+
+def test_agreement_with_0_1_labels_says_why_kappa_is_missing_and_lists_disagreements(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text(LABELLED, encoding="utf-8")
+    _, tick = progress_log()
+    view = evaluate.run(ctx, True, str(path), evaluate.AGREEMENT, tick)
+    _, headers, _ = view.tables[0]
+    assert "kappa" not in headers and "note" not in headers  # no empty columns
+    assert evaluate.KAPPA_NOTE in view.notes
+    name, headers, misses = view.tables[1]
+    assert name == "disagreements.csv"
+    assert headers == ["line", "behaviour", "human label", "scorer", "reply"]
+    labels = {
+        (str(line), dim): int(row[dim])
+        for line, row in enumerate(csv.DictReader(LABELLED.splitlines()), start=2)
+        for dim in ("attending", "understanding", "empathising", "helping")
+    }
+    for line, dim, human, scorer, reply in misses:
+        # Every listed row really disagrees: the label says present iff the scorer says absent.
+        present = labels[(line, dim)] >= 1
+        assert human.startswith(str(labels[(line, dim)]))
+        probability = float(scorer.split("p=")[1].rstrip(")"))
+        assert present != (probability >= 0.5), (line, dim, scorer)
+        assert reply
+    count = f"{len(misses)} label(s) the scorer disagrees with" if misses else "agrees with every"
+    assert count in view.notes
+
+
+def test_agreement_with_levels_keeps_the_kappa_column(ctx: AppContext, tmp_path: Path) -> None:
+    path = tmp_path / "levels.csv"
+    path.write_text(LABELLED.replace(",1,0,0,0", ",3,0,0,0").replace("0,0,1,0", "0,0,2,0"))
+    _, tick = progress_log()
+    view = evaluate.run(ctx, True, str(path), evaluate.AGREEMENT, tick)
+    _, headers, rows = view.tables[0]
+    assert "kappa" in headers
+    assert evaluate.KAPPA_NOTE not in view.notes
+    kappa = headers.index("kappa")
+    assert rows[0][kappa] != ""  # attending has levels 0 and 3: kappa is measured
+
+
+def test_replies_table_is_compact_and_plots_show_at_their_drawn_size(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "transcripts.jsonl"
+    path.write_text(json.dumps(TRANSCRIPT) + "\n", encoding="utf-8")
+    _, tick = progress_log()
+    view = evaluate.run(ctx, True, str(path), evaluate.BATCH, tick)
+    name, headers, rows = view.tables[1]
+    assert name == "replies-shown.csv"
+    assert headers[:3] == ["conversation", "turn", "reply"]
+    assert headers[3:] == ["attending", "understanding", "empathising", "helping", "pitfalls"]
+    assert all(len(h) <= 13 for h in headers)  # short names: a one-line header
+    assert rows[0][2] == "What's been happening on your shift?"
+    assert rows[0][3].split(" ")[0] in {"0", "1", "2", "3"} and "(" in rows[0][3]
+    assert "replies.csv" in {Path(f).name for f in view.files}  # the full table still there
+    html = evaluate.plots_html(view.images)
+    assert html.count("<img") == 1 and 'width="750"' in html  # 7.5 in at 100 px per inch
+    assert "max-width:100%" in html and "data:image/png;base64," in html
+
+
+def test_runs_reuse_the_apps_scorer_instead_of_refitting_one(
+    ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator.loading import get_rubric
+    from simulator.runtime import scorer_for
+    from simulator.scoring import scorer as scorer_module
+
+    scorer_for(get_rubric("compassionate-leadership"))  # what the app's warm-up builds
+
+    def refit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a new RubricScorer was built for one evaluation")
+
+    monkeypatch.setattr(scorer_module.RubricScorer, "__init__", refit)
+    path = tmp_path / "labelled.csv"
+    path.write_text(LABELLED, encoding="utf-8")
+    _, tick = progress_log()
+    assert evaluate.run(ctx, True, str(path), evaluate.AGREEMENT, tick).message.startswith("✔")
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text(json.dumps(TRANSCRIPT) + "\n")
+    assert evaluate.run(ctx, True, str(jsonl), evaluate.BATCH, tick).message.startswith("✔")
+
+
+def test_level_colours_match_between_the_apps_chart_and_the_html_report() -> None:
+    from matplotlib.colors import to_hex
+
+    from simulator.evaluation.report import distribution_figure
+    from simulator.loading import get_rubric
+    from simulator.palette import LEVEL_COLOURS
+    from simulator.ui.charts import levels_figure
+
+    app = levels_figure({"attending": {"levels": {"0": 1, "1": 1, "2": 1, "3": 1}}})
+    app_colours = [to_hex(bars.patches[0].get_facecolor()) for bars in app.axes[0].containers]
+    rubric = get_rubric("compassionate-leadership")
+    report = distribution_figure(rubric, [])
+    report_colours = [to_hex(bars.patches[0].get_facecolor()) for bars in report.axes[0].containers]
+    assert app_colours == report_colours == list(LEVEL_COLOURS)

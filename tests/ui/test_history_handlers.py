@@ -112,3 +112,42 @@ def test_guessing_a_passphrase_is_slowed_down(ctx: AppContext) -> None:
     # Even the right passphrase waits now, from that address and for that name.
     assert "Too many wrong attempts" in history.history(ctx, "Jo", SECRET, client="1.2.3.4").message
     assert "Too many wrong attempts" in history.history(ctx, "Jo", SECRET, client="5.6.7.8").message
+
+
+def test_names_match_whatever_their_case(ctx: AppContext) -> None:
+    mine = play(ctx, "Jo Smith")
+    for typed in ("jo smith", "JO SMITH", " Jo Smith "):
+        view = history.history(ctx, typed, SECRET)
+        assert [sid for _, sid in view.choices] == [mine], typed
+        assert history.download(ctx, typed, mine, SECRET)[0] is not None
+
+
+def test_sessions_left_before_the_first_reply_are_not_listed(ctx: AppContext) -> None:
+    kept = play(ctx, "Jo")
+    practice.start(ctx, "upset-colleague", practice.COACHING, "Jo")  # started, nothing said
+    view = history.history(ctx, "Jo", SECRET)
+    assert [sid for _, sid in view.choices] == [kept]
+    assert "1 conversation(s)" in view.message
+    only_empty = practice.start(ctx, "workload-conflict", practice.COACHING, "Ann")
+    assert only_empty.session is not None
+    assert (
+        "No conversations saved under **Ann**"
+        in history.history(ctx, "Ann", "passphrase of Ann").message
+    )
+
+
+def test_progress_ticks_differ_for_sessions_on_the_same_day(ctx: AppContext) -> None:
+    for _ in range(3):
+        play(ctx, "Jo")
+    view = history.history(ctx, "Jo", SECRET)
+    ticks = [label.get_text() for label in view.figure.axes[0].get_xticklabels()]
+    assert len(ticks) == 3 and len(set(ticks)) == 3
+    assert [t.split(".")[0] for t in ticks] == ["1", "2", "3"]
+
+
+def test_the_name_is_remembered_in_the_browser(tmp_path: Path) -> None:
+    from simulator.ui import remember
+
+    key = remember.browser_secret(tmp_path)
+    assert len(key) >= 16 and remember.browser_secret(tmp_path) == key  # kept across restarts
+    assert (tmp_path / remember.KEY_FILE).stat().st_mode & 0o077 == 0

@@ -424,3 +424,54 @@ def test_equal_behaviour_lines_stay_visible_in_the_debrief_chart() -> None:
     assert len({line.get_marker() for line in lines}) == 4
     assert len({line.get_linestyle() for line in lines}) == 4
     assert list(ax.get_yticks()) == [0, 1, 2, 3]
+
+
+def test_while_thinking_the_reply_box_and_turn_buttons_are_locked(ctx: AppContext) -> None:
+    from simulator.ui.practice_tab import OUTPUT_COUNT, REPLY_HINT, render
+
+    view = started(ctx)
+    first, last = send(ctx, view, GOOD)
+    assert first.busy and not last.busy
+    locked = render(first)
+    assert len(locked) == OUTPUT_COUNT
+    box = locked[2]
+    assert box["interactive"] is False and box["value"] == ""
+    assert "Sam is answering" in box["placeholder"]
+    assert [u["interactive"] for u in locked[-4:]] == [False] * 4  # Send, End, Start, Branch
+    free = render(last)
+    assert free[2]["interactive"] is True and free[2]["placeholder"] == REPLY_HINT
+    assert [u["interactive"] for u in free[-4:]] == [True] * 4
+
+
+def test_the_reply_hint_says_what_enter_does() -> None:
+    from simulator.ui.practice_tab import REPLY_HINT
+
+    assert "Enter sends" in REPLY_HINT and "Shift+Enter" in REPLY_HINT
+
+
+def test_an_answer_for_a_conversation_left_meanwhile_is_not_shown(ctx: AppContext) -> None:
+    from simulator.ui.practice_tab import OUTPUT_COUNT, render
+
+    view = started(ctx)
+    steps = practice.send(ctx, view.session, GOOD)
+    thinking = next(steps)
+    assert thinking.busy
+    switched = practice.switch(view.session, OTHER)  # picked while Sam is still "thinking"
+    assert switched is not None and switched.session is None
+    (late,) = list(steps)
+    assert late.stale and late.session is None
+    assert render(late) == [{"__type__": "update"}] * OUTPUT_COUNT  # gr.skip(): nothing changes
+    # The turn itself is kept: My history still has it.
+    stored = ctx.store.load_transcript(session_of(view).transcript.session_id)
+    assert [t.learner for t in stored.turns] == [GOOD]
+
+
+def test_a_new_start_while_thinking_also_drops_the_late_answer(ctx: AppContext) -> None:
+    view = started(ctx)
+    steps = practice.send(ctx, view.session, GOOD)
+    next(steps)
+    practice.leave(view.session)  # what the Start button does with the tab's old session
+    (late,) = list(steps)
+    assert late.stale
+    again = started(ctx)
+    assert not practice.is_left(session_of(again))
