@@ -37,9 +37,20 @@ SAVED_ID = "secret-saved-case"
 # Handlers a trainee (anyone, no sign-in) may run; each of the rest must refuse an anonymous
 # caller. A new handler is refused unless it is added here on purpose.
 TRAINEE = {"on_pick", "start", "send", "on_send", "end", "try_again", "go_back", "refresh_choices"}
-TRAINEE_IDENTITY = {"history", "on_refresh", "history_download"}  # need the name's passphrase
-SIGN_IN = {"on_sign_in", "on_sign_in_1"}
-KNOWN_FACILITATOR = {"validate", "on_load", "preview", "save", "on_upload", "on_card", "evaluate"}
+# These need the name's passphrase (joining a cohort shows the name's sessions to a facilitator).
+TRAINEE_IDENTITY = {"history", "on_refresh", "history_download", "cohort_join", "on_join"}
+SIGN_IN = {"on_sign_in", "on_sign_in_1", "on_sign_in_2"}  # one form per facilitator tab
+KNOWN_FACILITATOR = {
+    "validate",
+    "on_load",
+    "preview",
+    "save",
+    "on_upload",
+    "on_card",
+    "evaluate",
+    "cohort",
+    "cohort_create",
+}
 
 
 def saved_scenario_text() -> str:
@@ -179,6 +190,7 @@ def test_every_handler_but_the_trainees_refuses_an_anonymous_caller(
         elif name in TRAINEE_IDENTITY:
             assert result["success"] and "does not match the one chosen for" in text, name
             assert "conversation(s) saved" not in text and "ready" not in text
+            assert "joined" not in text
         elif name in SIGN_IN:
             assert result["success"] and "do not match" in text, name
         else:
