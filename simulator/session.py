@@ -123,9 +123,9 @@ class Session:
         index = len(self.turns)
         score = self.scorer.score(text, context=self._previous_persona_line())
         injection = is_injection(text)
-        move = classify_move(score, injection)
+        move = classify_move(score, injection, self.rubric)
         trial = PersonaState(self.state.persona, self.state.trust, set(self.state.revealed))
-        delta = trust_delta(trial, score, injection)
+        delta = trust_delta(trial, score, injection, self.rubric)
         newly = apply(trial, delta)
         turn_seed = None if self.seed is None else self.seed * 1000 + index
         rng = random.Random(f"{self.seed}-{index}" if self.seed is not None else None)

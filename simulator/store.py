@@ -23,7 +23,7 @@ from typing import Any
 from simulator.scoring.types import DimensionScore, ReplyScore
 from simulator.transcript import Debrief, Transcript, Turn, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -65,6 +65,8 @@ CREATE TABLE IF NOT EXISTS turns (
     pitfalls TEXT,
     unscored_reason TEXT,
     extra TEXT NOT NULL DEFAULT '{}',
+    score_scorer TEXT NOT NULL DEFAULT '',
+    score_scorer_version TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (session_id, turn_index)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -84,7 +86,13 @@ CREATE TABLE IF NOT EXISTS scores (
 
 # Migrations from version N to N+1 (lists of statements), run in order inside the opening
 # transaction when an older file is opened.
-_MIGRATIONS: dict[int, list[str]] = {}
+_MIGRATIONS: dict[int, list[str]] = {
+    # 1 -> 2: which scorer, and which version of it, rated each reply ("" for older rows).
+    1: [
+        "ALTER TABLE turns ADD COLUMN score_scorer TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN score_scorer_version TEXT NOT NULL DEFAULT ''",
+    ],
+}
 
 _SESSION_COLUMNS = [
     "session_id",
@@ -329,8 +337,9 @@ class Store:
         conn.execute(
             "INSERT INTO turns (session_id, turn_index, learner, persona, move, mood, trust, "
             "trust_delta, source, created_at, revealed, scored, score_text, score_rubric_id, "
-            "score_rubric_version, pitfalls, unscored_reason, extra) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "score_rubric_version, pitfalls, unscored_reason, extra, score_scorer, "
+            "score_scorer_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session_id,
                 turn.index,
@@ -343,6 +352,8 @@ class Store:
                 json.dumps(score.pitfalls) if score else None,
                 score.unscored_reason if score else None,
                 json.dumps(extra),
+                score.scorer if score else "",
+                score.scorer_version if score else "",
             ),
         )
         for dimension, dim in (score.dimensions if score else {}).items():
@@ -443,6 +454,8 @@ class Store:
                     dimensions=scores.get(row["turn_index"], {}),
                     pitfalls=json.loads(row["pitfalls"]),
                     unscored_reason=row["unscored_reason"],
+                    scorer=row["score_scorer"],
+                    scorer_version=row["score_scorer_version"],
                 )
             turns.append(
                 Turn(

@@ -181,3 +181,25 @@ def test_same_seed_same_prompts(
             session.respond(line)
         runs.append([(r.messages, r.seed, r.prefill) for r in model.history])
     assert runs[0] == runs[1]
+
+
+def test_debrief_never_holds_up_a_reply_with_a_pitfall_and_targets_the_weakest(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer, scripted: ScriptedModel
+) -> None:
+    blunt = "People have been complaining about you for weeks. How are you finding it?"
+    dictated.set(blunt, attending=3, understanding=2, pitfalls=["blaming"])
+    kind = "That sounds exhausting."
+    dictated.set(kind, empathising=3)
+    fix = "I'll take two of your patients for the rest of the shift."
+    dictated.set(fix, helping=3, attending=2)
+    session = make(workload, rubric, dictated, scripted)
+    for line in (blunt, kind, fix):
+        session.respond(line)
+    debrief = session.end()
+    assert debrief.strongest is not None
+    assert debrief.strongest.learner != blunt  # highest total, but it blamed
+    # Understanding (mean 2/3) is the weakest behaviour; helping was shown strongly once and
+    # attending is ahead: the one thing to try next is understanding, not helping.
+    weakest = [s for s in debrief.suggestions if not s.startswith("Watch for")]
+    assert weakest[0].startswith(rubric.dimension("understanding").name)
+    assert not any(s.startswith(rubric.dimension("helping").name) for s in weakest)

@@ -330,3 +330,24 @@ def test_database_errors_become_store_errors(tmp_path: Path) -> None:
         store.list_sessions()
     # The failed turn was rolled back whole: no turn row without its scores.
     assert store._conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+
+
+def test_an_older_database_is_migrated_and_keeps_which_scorer_rated(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    # What a version-1 file looks like: no scorer columns.
+    conn.execute("ALTER TABLE turns DROP COLUMN score_scorer")
+    conn.execute("ALTER TABLE turns DROP COLUMN score_scorer_version")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    store = Store(db)
+    store.start_session(make_transcript())
+    turn = make_turn(0)
+    assert turn.scores is not None
+    turn.scores.scorer, turn.scores.scorer_version = "rubric-scorer", "2"
+    store.add_turn("s1", turn)
+    loaded = store.load_transcript("s1").turns[0].scores
+    assert loaded is not None and (loaded.scorer, loaded.scorer_version) == ("rubric-scorer", "2")
+    store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.scoring import default_scorer
 from simulator.scoring import judgements as jd
 from simulator.scoring.types import DimensionScore, ReplyScore
 
@@ -43,3 +44,15 @@ def test_constraints_say_what_broke() -> None:
         jd.broken_constraints(score, ("helpful",))
     with pytest.raises(ValueError, match="unknown dimension"):
         jd.broken_constraints(score, ("kindness>=1",))
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> list[jd.Outcome]:
+    return jd.run(default_scorer(), jd.read_judgements())
+
+
+@pytest.mark.parametrize("split", [jd.TUNING, jd.HELD_OUT])
+def test_lines_are_rated_fairly(outcomes: list[jd.Outcome], split: str) -> None:
+    part = [o for o in outcomes if o.judgement.split == split]
+    misses = [f"{o.judgement.id} {o.judgement.reply!r}: {o.broken}" for o in part if not o.passed]
+    assert jd.pass_rate(part) >= jd.TARGET, "\n".join(misses)
