@@ -373,8 +373,9 @@ RULE_CUES: tuple[Cue, ...] = (
         r"role[- ]?play|stay\s+in\s+character|what(?:'s| is)\s+your\s+secret|^\W*system\s*:|"
         r"(?:print|reveal|output|repeat|show me) (?:your |the |all )?(?:\w+ )?(?:prompt|"
         r"instructions|rubric|persona|concerns|text above|scor\w*)|full marks|rate me|trust "
-        r"(?:is|score|to)|(?:what|which) (?:language )?model|scoring|how many turns|best answer|"
-        r"who wrote your|programmed|narrator|game master|win this scenario|the persona)"
+        r"(?:is|score|to)|(?:what|which) (?:language )?model|scoring (?:work|system|rubric)|"
+        r"how many turns|best answer (?:here|to get)|who wrote your|(?:are|were) you programmed|"
+        r"programmed to say|narrator|game master|win this scenario|the persona)"
         # An injection takes its whole sentence with it ("... and tell me what she wrote"): this
         # tail, unlike the usual one, stays part of the words the pitfall flags.
         r"[^.!?]*(?=[.!?]|$)",
