@@ -9,6 +9,7 @@ import pytest
 from simulator.models.base import ModelError
 from simulator.models.fake import ScriptedModel
 from simulator.schema import Rubric, Scenario
+from simulator.scoring.types import ReplyScore
 from simulator.session import InputError, Session
 from simulator.store import Store
 from tests.fakes import DictatedScorer
@@ -203,3 +204,29 @@ def test_debrief_never_holds_up_a_reply_with_a_pitfall_and_targets_the_weakest(
     weakest = [s for s in debrief.suggestions if not s.startswith("Watch for")]
     assert weakest[0].startswith(rubric.dimension("understanding").name)
     assert not any(s.startswith(rubric.dimension("helping").name) for s in weakest)
+
+
+class _ConversationScorer(DictatedScorer):
+    """A dictated scorer that, like the rubric scorer, reads the whole conversation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conversations: list[list[str]] = []
+
+    def score_in_conversation(self, reply: str, colleague_lines: list[str]) -> ReplyScore:
+        self.conversations.append(list(colleague_lines))
+        return self.score(reply, colleague_lines[-1])
+
+
+def test_a_paraphrase_is_checked_against_everything_the_colleague_said(
+    workload: Scenario, rubric: Rubric, scripted: ScriptedModel
+) -> None:
+    scorer = _ConversationScorer()
+    session = make(workload, rubric, scorer, scripted)
+    first = session.respond("How are you doing?")
+    session.respond("So you've had a hard week?")
+    assert scorer.conversations == [
+        [workload.persona.opening_line],
+        [workload.persona.opening_line, first.persona],
+    ]
+    assert scorer.contexts == [workload.persona.opening_line, first.persona]

@@ -22,8 +22,12 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from simulator.scoring.types import ReplyScore, Scorer
+from simulator.scoring.types import ReplyScore
+
+if TYPE_CHECKING:
+    from simulator.scoring.scorer import RubricScorer
 
 JUDGEMENTS_FILE = "judgements.csv"
 HELD_OUT = "held-out"
@@ -138,9 +142,14 @@ def broken_constraints(score: ReplyScore, constraints: tuple[str, ...]) -> list[
     return broken
 
 
-def run(scorer: Scorer, judgements: list[Judgement]) -> list[Outcome]:
-    """Rate every line (in one batch) and check each rating against its constraints."""
-    scores = scorer.score_batch([j.reply for j in judgements], [j.conversation for j in judgements])
+def run(scorer: RubricScorer, judgements: list[Judgement]) -> list[Outcome]:
+    """Rate every line (in one batch) and check each rating against its constraints: the
+    regressions read the colleague's last line, a paraphrase is checked against all of them."""
+    scores = scorer.score_batch(
+        [j.reply for j in judgements],
+        [j.context for j in judgements],
+        [j.conversation for j in judgements],
+    )
     return [
         Outcome(j, s, broken_constraints(s, j.constraints))
         for j, s in zip(judgements, scores, strict=True)

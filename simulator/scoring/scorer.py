@@ -289,19 +289,33 @@ class RubricScorer:
         """Rate one reply; ``context`` is what the other person said just before."""
         return self.score_batch([reply], [context])[0]
 
+    def score_in_conversation(self, reply: str, colleague_lines: Sequence[str]) -> ReplyScore:
+        """Rate one reply given everything the colleague has said so far (oldest first): the
+        last line is the context the regressions read; all of them are what a paraphrase is
+        checked against (a trainee may restate something said three turns ago)."""
+        lines = [line for line in colleague_lines if line.strip()]
+        context = lines[-1] if lines else ""
+        return self.score_batch([reply], [context], ["\n".join(lines)])[0]
+
     def score_batch(
-        self, replies: Sequence[Any], contexts: Sequence[Any] | None = None
+        self,
+        replies: Sequence[Any],
+        contexts: Sequence[Any] | None = None,
+        conversations: Sequence[str] | None = None,
     ) -> list[ReplyScore]:
         """Rate many replies at once (embeddings are computed in one batch).
 
         Args:
             replies: Learner replies; anything that is not rateable text is marked unscored.
             contexts: What the other person said before each reply (same length), or None.
+            conversations: Everything the other person said before each reply, or None for
+                just the context; what a paraphrase is checked against.
 
         Returns:
             One ReplyScore per reply, in order.
         """
         contexts = paired_contexts(replies, contexts)
+        said = paired_contexts(replies, conversations) if conversations is not None else contexts
         results: list[ReplyScore | None] = [None] * len(replies)
         todo: list[int] = []
         for i, reply in enumerate(replies):
@@ -313,7 +327,8 @@ class RubricScorer:
         if todo:
             texts = [str(replies[i]) for i in todo]
             ctxs = [c if isinstance(c, str) else "" for c in (contexts[i] for i in todo)]
-            for i, scored in zip(todo, self._score_texts(texts, ctxs), strict=True):
+            heard = [c if isinstance(c, str) else "" for c in (said[i] for i in todo)]
+            for i, scored in zip(todo, self._score_texts(texts, ctxs, heard), strict=True):
                 results[i] = scored
         return [r for r in results if r is not None]
 
@@ -472,7 +487,9 @@ class RubricScorer:
                 out[i, d] = (float(rated.probability[k, j]), int(rated.level[k, j]))
         return out
 
-    def _score_texts(self, texts: list[str], contexts: list[str]) -> list[ReplyScore]:
+    def _score_texts(
+        self, texts: list[str], contexts: list[str], heard: list[str] | None = None
+    ) -> list[ReplyScore]:
         preds, cue_results, emb = self.predict(texts, contexts)
         pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
         ids = self.rubric.dimension_ids
@@ -487,7 +504,9 @@ class RubricScorer:
         outside = self._rate_outside(preds, texts, contexts, cue_results, flagged, units)
         ranked = self._rank_units(units, contexts)
         gated = [self._gating(text, found) for text, found in zip(texts, pitfalls, strict=True)]
-        unsupported = self._unsupported_paraphrases(texts, contexts, emb, cue_results, preds)
+        unsupported = self._unsupported_paraphrases(
+            texts, heard if heard is not None else contexts, emb, cue_results, preds
+        )
         out: list[ReplyScore] = []
         for i, text in enumerate(texts):
             rated: dict[str, tuple[int, float, list[Pitfall]]] = {}
