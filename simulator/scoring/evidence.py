@@ -200,7 +200,7 @@ def _tidy(piece: str, cut_before: bool, cut_after: bool) -> str:
 
 def evidence_spans(
     text: str,
-    dimension_id: str,
+    cue_key: str,
     result: Any,
     best_sentence: str,
     regions: list[Region],
@@ -209,10 +209,11 @@ def evidence_spans(
     """Verbatim spans supporting a level: cue matches in the sentence that shows the behaviour
     most, then that sentence itself; never invented text, and never the words a pitfall flagged
     (``regions``): a cue match that runs into them is cut short. ``units`` are the sentences (cut
-    around flagged words) that may be quoted."""
+    around flagged words) that may be quoted; ``cue_key`` is the dimension's role (or id), which
+    names the cues that support it."""
     found = [
         piece
-        for span in result.evidence_for(dimension_id)
+        for span in result.evidence_for(cue_key)
         for piece in _cut(text, cue_module.trim_span(span), regions)
     ]
     found = [s for s in found if s and s in text]

@@ -270,6 +270,9 @@ class RubricScorer:
         self.embedder = embedder if embedder is not None else get_scorer_embedder()
         self.exemplars = ExemplarIndex(rubric, self.embedder)
         self._helping = frozenset(d.id for d in rubric.dimensions if d.role == "helping")
+        # Cues are written for the roles ("attending" ...): a dimension reads the cues of its role,
+        # whatever its id; one without a role reads cues named after its id (usually none).
+        self._cue_key = {d.id: d.role or d.id for d in rubric.dimensions}
         known = {c.name for c in cue_module.ALL_CUES}
         for dim in rubric.dimensions:
             unknown = sorted(set(dim.floors) - known)
@@ -465,7 +468,7 @@ class RubricScorer:
             j = ids.index(d)
             if any(
                 not evidence.covered(texts[i], span, flagged[i][d])
-                for span in cue_results[i].evidence_for(d)
+                for span in cue_results[i].evidence_for(self._cue_key[d])
             ):
                 # A cue of the behaviour outside the flagged clauses shows it there: rating the
                 # rest again would cost an embedding and only confirm it (measured on our
@@ -542,7 +545,12 @@ class RubricScorer:
                 best_sentence = best.get(dim.id, "")
                 spans = (
                     evidence.evidence_spans(
-                        text, dim.id, cue_results[i], best_sentence, regions, quotable
+                        text,
+                        self._cue_key[dim.id],
+                        cue_results[i],
+                        best_sentence,
+                        regions,
+                        quotable,
                     )
                     if lv > 0
                     else []
@@ -564,7 +572,11 @@ class RubricScorer:
                         lv,
                         lowered,
                         text,
-                        [n for n in cue_module.supporting(dim.id) if cue_results[i].spans.get(n)],
+                        [
+                            n
+                            for n in cue_module.supporting(self._cue_key[dim.id])
+                            if cue_results[i].spans.get(n)
+                        ],
                     ),
                 )
             out.append(
@@ -595,7 +607,7 @@ class RubricScorer:
         if not regions or evidence.share_covered(text, regions) >= MAINLY:
             return gates
         rest = cue_module.extract(evidence.outside(text, regions))
-        if any(rest.evidence_for(d) for d in self.rubric.dimension_ids):
+        if any(rest.evidence_for(key) for key in self._cue_key.values()):
             return []
         return gates
 
