@@ -15,7 +15,13 @@ How a reply is rated (all offline, on the CPU):
    deal") are no sign of the behaviours it lowers: those dimensions are rated again on the rest
    of the reply (unless a cue of the behaviour already shows outside them), and a reply whose
    only sign of a behaviour is in the flagged clauses does not show it at all.
-6. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
+6. Gates and checks, read from the rubric after the regressions: a reply that is mainly a
+   pitfall marked ``gate`` (a dismissal, blame, an order or threat, talk to the simulator) is
+   rated 0 on every behaviour and never quoted; a dimension's ``floors`` give the level a cue
+   names outright (time made explicit attends at 2); a restatement that shares nothing with what
+   the colleague said is not understanding. Levels change; probabilities stay what the words
+   suggest (capping them cost AUROC on the development set).
+7. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
    (at the highest level, then most surely), never the words a pitfall flagged, and two
    behaviours do not quote the same sentence when another fits one of them as well. In small
    batches (the app rates one reply at a time) sentences are embedded to find it; large batches
