@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "simulator.commands.practice",
     "simulator.commands.authoring",
     "simulator.commands.evaluation",
+    "simulator.commands.judgements",
 )
 
 

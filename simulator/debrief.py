@@ -38,6 +38,19 @@ def _moment(turn: Turn, note: str) -> Moment:
     )
 
 
+def _weakest_behaviour(behaviours: dict[str, BehaviourSummary]) -> str | None:
+    """The behaviour to try next: lowest mean over the session, then lowest best level (one
+    shown strongly once has been done); None when every behaviour averaged "competent"."""
+    means = {d: s.mean for d, s in behaviours.items() if s.mean is not None and s.mean < 2}
+    if not means:
+        return None
+
+    def best(dim: str) -> int:
+        return max((lvl for lvl in behaviours[dim].levels if lvl is not None), default=0)
+
+    return min(means, key=lambda d: (means[d], best(d)))
+
+
 def build_debrief(transcript: Transcript, scenario: Scenario, rubric: Rubric) -> Debrief:
     """Summarise a session for the trainee (pure: reads the transcript, computes nothing new)."""
     turns: Sequence[Turn] = transcript.turns
@@ -61,14 +74,15 @@ def build_debrief(transcript: Transcript, scenario: Scenario, rubric: Rubric) ->
         if abs(t.trust_delta) >= TURNING_POINT
     ]
     scored = [t for t in turns if _total(t) >= 0]
-    strongest = max(scored, key=_total, default=None)
+    # A reply with a pitfall is never held up as the best one, however much else it showed.
+    clean = [t for t in scored if t.scores is not None and not t.scores.pitfalls]
+    strongest = max(clean, key=_total, default=None)
     weakest = min(scored, key=_total, default=None)
     suggestions: list[str] = []
-    means = {d: s.mean for d, s in behaviours.items() if s.mean is not None}
-    for dim in sorted(means, key=lambda d: means[d])[:2]:
-        if means[dim] < 2:
-            dimension = rubric.dimension(dim)
-            suggestions.append(f"{dimension.name}: {dimension.tip}")
+    weakest_behaviour = _weakest_behaviour(behaviours)
+    if weakest_behaviour is not None:
+        dimension = rubric.dimension(weakest_behaviour)
+        suggestions.append(f"{dimension.name}: {dimension.tip}")
     pitfalls = sorted({p for t in turns if t.scores for p in t.scores.pitfalls})
     names = {p.id: p for p in rubric.pitfalls}
     for pitfall in pitfalls:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_RUBRIC_ID = "compassionate-leadership"
+"""The rubric used wherever none is named (the one place this id is written)."""
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 """Ids are file-name safe: lower case, digits and hyphens, so they can never escape a folder."""
@@ -60,25 +63,18 @@ class MoodState(Strict):
 class TrustRules(Strict):
     """How the trainee's behaviour moves the persona's trust: declarative, no code in YAML.
 
-    Each behaviour adds ``weight * level / 3``; each pitfall subtracts its penalty. Help offered
-    while the persona's mood is below ``help_welcome_from`` counts as premature fixing.
+    Each behaviour adds ``weight * level / 3`` and each pitfall adds its (negative) weight; the
+    weights come from the rubric (a dimension's ``trust_weight``, a pitfall's ``trust_penalty``)
+    unless ``weights`` overrides them for this persona. Help offered while the persona's mood is
+    below ``help_welcome_from`` counts as premature fixing.
     """
 
-    attending: float = Field(default=0.06, description="Trust gained per attending level / 3.")
-    understanding: float = Field(
-        default=0.08, description="Trust gained per understanding level / 3."
-    )
-    empathising: float = Field(default=0.08, description="Trust gained per empathising level / 3.")
-    helping: float = Field(
-        default=0.10, description="Trust gained per helping level / 3, once help is welcome."
-    )
-    dismissing: float = Field(default=-0.15, description="Trust change when the reply dismisses.")
-    blaming: float = Field(default=-0.18, description="Trust change when the reply blames.")
-    premature_fixing: float = Field(
-        default=-0.08, description="Trust change for help offered before the person feels heard."
-    )
-    making_it_about_yourself: float = Field(
-        default=-0.06, description="Trust change when the trainee makes it about themselves."
+    weights: dict[Id, float] = Field(
+        default_factory=dict,
+        description=(
+            "Per dimension or pitfall id, this persona's trust weight instead of the rubric's "
+            "(e.g. {blaming: -0.3} for someone who takes blame hard)."
+        ),
     )
     nothing_observed: float = Field(
         default=-0.03, description="Trust change for a reply that shows none of the behaviours."
@@ -213,7 +209,7 @@ class Scenario(Strict):
         default="workplace", description="Sector, e.g. healthcare, software, retail."
     )
     difficulty: Difficulty = Field(default=Difficulty.medium, description="easy, medium or hard.")
-    rubric: Id = Field(default="compassionate-leadership", description="Rubric id to score with.")
+    rubric: Id = Field(default=DEFAULT_RUBRIC_ID, description="Rubric id to score with.")
     max_turns: int = Field(default=10, ge=1, le=50, description="Trainee turns before it ends.")
     persona: Persona = Field(description="Everything the persona model knows; never shown.")
     facilitator_notes: ShortText = Field(description="For facilitators only; never prompted.")
@@ -227,6 +223,10 @@ class Exemplar(Strict):
     context: str = Field(default="", max_length=400, description="What the other person said.")
 
 
+Role = Literal["attending", "understanding", "empathising", "helping"]
+"""The part a dimension plays in reading the learner's move (what the persona answers to)."""
+
+
 class Dimension(Strict):
     """One behaviour the rubric rates."""
 
@@ -236,6 +236,25 @@ class Dimension(Strict):
     levels: dict[int, ShortText] = Field(description="Descriptor for levels 1, 2 and 3.")
     exemplars: list[Exemplar] = Field(min_length=1)
     tip: ShortText = Field(description="One line on how to show more of this behaviour.")
+    role: Role | None = Field(
+        default=None,
+        description=(
+            "Its part in reading the learner's move: attending (the persona hears a question), "
+            "understanding (a reflection, checked against what the colleague said), empathising "
+            "(a named feeling) or helping (an offer, premature before the persona feels heard); "
+            "none for a behaviour that only moves trust."
+        ),
+    )
+    trust_weight: float = Field(
+        default=0.06, ge=-1.0, le=1.0, description="Trust gained per level / 3 of this behaviour."
+    )
+    floors: dict[str, Annotated[int, Field(ge=1, le=3)]] = Field(
+        default_factory=dict,
+        description=(
+            "Cue name -> lowest level a reply with that cue gets (what the level descriptors "
+            "name outright, e.g. {time_giving: 2}); cue names are listed in scoring/cues.py."
+        ),
+    )
 
     @field_validator("levels")
     @classmethod
@@ -253,6 +272,30 @@ class Pitfall(Strict):
     description: ShortText
     lowers: list[Id] = Field(min_length=1, description="Dimension ids this pitfall lowers.")
     examples: list[Line] = Field(default_factory=list)
+    gate: bool = Field(
+        default=False,
+        description=(
+            "A reply that is mainly this pitfall (its flagged words are most of the reply) earns "
+            "0 on every behaviour and is never quoted as evidence."
+        ),
+    )
+    tip: str = Field(
+        default="", max_length=400, description="Advice shown when it lowered a level."
+    )
+    trust_penalty: float = Field(
+        default=-0.1, ge=-1.0, le=1.0, description="Trust change when a reply shows this pitfall."
+    )
+    move: Literal["dismissed", "off_script"] | None = Field(
+        default=None,
+        description="How the persona reads a reply with this pitfall (its beat), if not by level.",
+    )
+    timing: bool = Field(
+        default=False,
+        description=(
+            "Help offered before the person feels heard (also found without cues: strong help "
+            "and no listening right after a feeling); its words still show the help."
+        ),
+    )
 
 
 class Rubric(Strict):

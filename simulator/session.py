@@ -96,6 +96,10 @@ class Session:
     def _previous_persona_line(self) -> str:
         return self.turns[-1].persona if self.turns else self.scenario.persona.opening_line
 
+    def _colleague_lines(self) -> list[str]:
+        """Everything the persona has said so far, oldest first."""
+        return [self.scenario.persona.opening_line, *(t.persona for t in self.turns)]
+
     def check_input(self, learner_line: object) -> str:
         """The reply, stripped, or an InputError that says what to do instead."""
         if self.finished:
@@ -121,11 +125,17 @@ class Session:
         """
         text = self.check_input(learner_line)
         index = len(self.turns)
-        score = self.scorer.score(text, context=self._previous_persona_line())
+        # A scorer that can check a paraphrase against the whole conversation gets all of it.
+        in_conversation = getattr(self.scorer, "score_in_conversation", None)
+        score = (
+            in_conversation(text, self._colleague_lines())
+            if callable(in_conversation)
+            else self.scorer.score(text, context=self._previous_persona_line())
+        )
         injection = is_injection(text)
-        move = classify_move(score, injection)
+        move = classify_move(score, injection, self.rubric)
         trial = PersonaState(self.state.persona, self.state.trust, set(self.state.revealed))
-        delta = trust_delta(trial, score, injection)
+        delta = trust_delta(trial, score, injection, self.rubric)
         newly = apply(trial, delta)
         turn_seed = None if self.seed is None else self.seed * 1000 + index
         rng = random.Random(f"{self.seed}-{index}" if self.seed is not None else None)

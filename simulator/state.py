@@ -1,8 +1,10 @@
 """The persona's inner state: trust, the mood derived from it, and which concerns are earned.
 
-Trust moves by the rules the scenario declares (``TrustRules``), read off the scorer's output:
+Trust moves by the rubric's weights (a dimension's ``trust_weight``, a pitfall's
+``trust_penalty``) and the scenario's rules (``TrustRules``), read off the scorer's output:
 listening, understanding and empathy raise it; dismissing, blaming and help offered before the
-person feels heard lower it. Nothing here calls a model.
+person feels heard lower it. Dimensions are read by their ``role``, never by id, so a dimension a
+course designer adds moves trust too. Nothing here calls a model.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from simulator.schema import Move, Persona
+from simulator.schema import DEFAULT_RUBRIC_ID, Move, Persona, Rubric
+from simulator.scoring import cues as cue_module
 from simulator.scoring.types import ReplyScore
 
 # Phrases that try to take the persona out of its role. Such a line is answered in character
@@ -25,25 +28,31 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 
-# Pitfall ids (rubric) -> TrustRules field names.
-_PITFALL_RULES = {
-    "dismissing": "dismissing",
-    "blaming": "blaming",
-    "premature-fixing": "premature_fixing",
-    "making-it-about-yourself": "making_it_about_yourself",
-}
-
 # Ties between behaviours go to the one that shows the most of the other person's side.
 _MOVE_PRIORITY = [
     ("empathising", Move.empathised),
     ("understanding", Move.reflected),
     ("attending", Move.asked),
 ]
+_LISTENING = frozenset({"attending", "understanding", "empathising"})
 
 
 def is_injection(text: str) -> bool:
-    """Whether a learner line tries to make the persona leave its role or reveal its prompt."""
-    return bool(_INJECTION.search(text))
+    """Whether a learner line tries to make the persona leave its role or reveal its prompt
+    (this pattern, or the scorer's cue for stepping out of the conversation)."""
+    return bool(_INJECTION.search(text)) or bool(cue_module.extract(text).spans.get("stepping_out"))
+
+
+def _rubric(rubric: Rubric | None) -> Rubric:
+    if rubric is not None:
+        return rubric
+    from simulator.loading import get_rubric
+
+    return get_rubric(DEFAULT_RUBRIC_ID)
+
+
+def _by_role(rubric: Rubric, roles: frozenset[str]) -> list[str]:
+    return [d.id for d in rubric.dimensions if d.role in roles]
 
 
 def concerns_earned_in(persona: Persona, mood: str) -> set[int]:
@@ -86,48 +95,79 @@ class PersonaState:
         return self.revealed | concerns_earned_in(self.persona, self.mood)
 
 
-def classify_move(score: ReplyScore, injection: bool = False) -> Move:
-    """What the trainee just did, for choosing the persona's beat."""
+def classify_move(score: ReplyScore, injection: bool = False, rubric: Rubric | None = None) -> Move:
+    """What the trainee just did, for choosing the persona's beat.
+
+    Read through the rubric: a pitfall's ``move`` (a dismissal, stepping out of the
+    conversation), else the dimension ``role`` with the highest level (helping when it leads).
+    """
+    rubric = _rubric(rubric)
     if injection or not score.scored:
         return Move.off_script
-    if {"dismissing", "blaming"} & set(score.pitfalls):
+    pitfalls = {p.id: p for p in rubric.pitfalls}
+    moves = {pitfalls[p].move for p in score.pitfalls if p in pitfalls}
+    if "off_script" in moves:
+        return Move.off_script
+    if "dismissed" in moves:
         return Move.dismissed
-    levels = {dim: score.level(dim) for dim in score.dimensions}
-    if levels.get("helping", 0) >= 2 and levels["helping"] >= max(levels.values()):
+    by_role: dict[str, int] = {}
+    for dim in rubric.dimensions:
+        if dim.role is not None:
+            by_role[dim.role] = max(by_role.get(dim.role, 0), score.level(dim.id))
+    helping = by_role.get("helping", 0)
+    if helping >= 2 and helping >= max(by_role.values()):
         return Move.offered_help
-    best = max((levels.get(dim, 0) for dim, _ in _MOVE_PRIORITY), default=0)
+    best = max((by_role.get(role, 0) for role, _ in _MOVE_PRIORITY), default=0)
     if best == 0:
-        return Move.offered_help if levels.get("helping", 0) > 0 else Move.off_script
-    for dim, move in _MOVE_PRIORITY:
-        if levels.get(dim, 0) == best:
+        return Move.offered_help if helping > 0 else Move.off_script
+    for role, move in _MOVE_PRIORITY:
+        if by_role.get(role, 0) == best:
             return move
     return Move.off_script  # pragma: no cover - the loop always returns
 
 
-def trust_delta(state: PersonaState, score: ReplyScore, injection: bool = False) -> float:
-    """How much this reply moves trust, by the scenario's declared rules."""
+def trust_weights(state: PersonaState, rubric: Rubric) -> dict[str, float]:
+    """Trust weight per dimension and pitfall id: the rubric's, overridden by the persona's."""
+    weights = {d.id: d.trust_weight for d in rubric.dimensions}
+    weights.update({p.id: p.trust_penalty for p in rubric.pitfalls})
+    weights.update(state.persona.mood.trust_rules.weights)
+    return weights
+
+
+def trust_delta(
+    state: PersonaState, score: ReplyScore, injection: bool = False, rubric: Rubric | None = None
+) -> float:
+    """How much this reply moves trust, by the rubric's weights and the scenario's rules.
+
+    A line that tries to take the persona out of its role never raises trust, whatever
+    behaviour its words seem to show.
+    """
+    rubric = _rubric(rubric)
     rules = state.persona.mood.trust_rules
     if injection or not score.scored:
-        return rules.nothing_observed
+        return min(rules.nothing_observed, 0.0)
+    weights = trust_weights(state, rubric)
     delta = 0.0
     levels = {dim: score.level(dim) for dim in score.dimensions}
-    listened = any(levels.get(d, 0) > 0 for d in ("attending", "understanding", "empathising"))
+    helping = set(_by_role(rubric, frozenset({"helping"})))
+    listened = any(levels.get(d, 0) > 0 for d in _by_role(rubric, _LISTENING))
     for dim, level in levels.items():
-        weight = getattr(rules, dim, None)
-        if not isinstance(weight, float) or level == 0:
+        if dim not in weights or level == 0:
             continue
-        if dim == "helping" and not state.help_is_welcome():
+        if dim in helping and not state.help_is_welcome():
             continue  # help before the person feels heard earns nothing; see below
-        delta += weight * level / 3
+        delta += weights[dim] * level / 3
     pitfalls = set(score.pitfalls)
-    if levels.get("helping", 0) > 0 and not state.help_is_welcome() and not listened:
-        pitfalls.add("premature-fixing")
+    early = [p.id for p in rubric.pitfalls if p.timing]
+    if any(levels.get(d, 0) for d in helping) and not state.help_is_welcome() and not listened:
+        pitfalls.update(early)
     for pitfall in pitfalls:
-        rule = _PITFALL_RULES.get(pitfall)
-        if rule is not None:
-            delta += float(getattr(rules, rule))
+        delta += weights.get(pitfall, 0.0)
     if not any(levels.values()) and not pitfalls:
         delta += rules.nothing_observed
+    stepping_out = {p.id for p in rubric.pitfalls if p.move == "off_script"}
+    if stepping_out & pitfalls:
+        delta = min(delta, 0.0)  # talking to the simulator never earns the colleague's trust
     return round(delta, 4)
 
 

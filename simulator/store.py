@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS turns (
     pitfalls TEXT,
     unscored_reason TEXT,
     extra TEXT NOT NULL DEFAULT '{}',
+    score_scorer TEXT NOT NULL DEFAULT '',
+    score_scorer_version TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (session_id, turn_index)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -115,12 +117,16 @@ CREATE TABLE IF NOT EXISTS cohort_members (
 # transaction when an older file is opened. ``rapport_name_key`` is simulator.trainees.name_key,
 # registered on every connection (SQLite's own lower() folds ASCII only).
 _MIGRATIONS: dict[int, list[str]] = {
+    # 1 -> 2: names compared by key and kept by a passphrase; which scorer, and which version
+    # of it, rated each reply ("" for older rows).
     1: [
         "ALTER TABLE sessions ADD COLUMN trainee_key TEXT NOT NULL DEFAULT ''",
         "UPDATE sessions SET trainee_key = rapport_name_key(trainee)",
         "CREATE INDEX IF NOT EXISTS sessions_by_trainee_key ON sessions (trainee_key, started_at)",
         "CREATE TABLE IF NOT EXISTS trainees (name_key TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "credential TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "ALTER TABLE turns ADD COLUMN score_scorer TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN score_scorer_version TEXT NOT NULL DEFAULT ''",
     ],
 }
 
@@ -405,8 +411,9 @@ class Store:
         conn.execute(
             "INSERT INTO turns (session_id, turn_index, learner, persona, move, mood, trust, "
             "trust_delta, source, created_at, revealed, scored, score_text, score_rubric_id, "
-            "score_rubric_version, pitfalls, unscored_reason, extra) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "score_rubric_version, pitfalls, unscored_reason, extra, score_scorer, "
+            "score_scorer_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session_id,
                 turn.index,
@@ -419,6 +426,8 @@ class Store:
                 json.dumps(score.pitfalls) if score else None,
                 score.unscored_reason if score else None,
                 json.dumps(extra),
+                score.scorer if score else "",
+                score.scorer_version if score else "",
             ),
         )
         for dimension, dim in (score.dimensions if score else {}).items():
@@ -519,6 +528,8 @@ class Store:
                     dimensions=scores.get(row["turn_index"], {}),
                     pitfalls=json.loads(row["pitfalls"]),
                     unscored_reason=row["unscored_reason"],
+                    scorer=row["score_scorer"],
+                    scorer_version=row["score_scorer_version"],
                 )
             turns.append(
                 Turn(

@@ -30,6 +30,8 @@ class DictatedScorer:
                 d: DimensionScore(level=levels.get(d, 0), tip=f"tip for {d}") for d in DIMENSIONS
             },
             pitfalls=self.pitfalls.get(reply, []),
+            scorer="dictated",
+            scorer_version="test",
         )
 
     def score_batch(

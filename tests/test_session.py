@@ -9,6 +9,7 @@ import pytest
 from simulator.models.base import ModelError
 from simulator.models.fake import ScriptedModel
 from simulator.schema import Rubric, Scenario
+from simulator.scoring.types import ReplyScore
 from simulator.session import InputError, Session
 from simulator.store import Store
 from tests.fakes import DictatedScorer
@@ -181,3 +182,51 @@ def test_same_seed_same_prompts(
             session.respond(line)
         runs.append([(r.messages, r.seed, r.prefill) for r in model.history])
     assert runs[0] == runs[1]
+
+
+def test_debrief_never_holds_up_a_reply_with_a_pitfall_and_targets_the_weakest(
+    workload: Scenario, rubric: Rubric, dictated: DictatedScorer, scripted: ScriptedModel
+) -> None:
+    blunt = "People have been complaining about you for weeks. How are you finding it?"
+    dictated.set(blunt, attending=3, understanding=2, pitfalls=["blaming"])
+    kind = "That sounds exhausting."
+    dictated.set(kind, empathising=3)
+    fix = "I'll take two of your patients for the rest of the shift."
+    dictated.set(fix, helping=3, attending=2)
+    session = make(workload, rubric, dictated, scripted)
+    for line in (blunt, kind, fix):
+        session.respond(line)
+    debrief = session.end()
+    assert debrief.strongest is not None
+    assert debrief.strongest.learner != blunt  # highest total, but it blamed
+    # Understanding (mean 2/3) is the weakest behaviour; helping was shown strongly once and
+    # attending is ahead: the one thing to try next is understanding, not helping.
+    weakest = [s for s in debrief.suggestions if not s.startswith("Watch for")]
+    assert weakest[0].startswith(rubric.dimension("understanding").name)
+    assert not any(s.startswith(rubric.dimension("helping").name) for s in weakest)
+
+
+class _ConversationScorer(DictatedScorer):
+    """A dictated scorer that, like the rubric scorer, reads the whole conversation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conversations: list[list[str]] = []
+
+    def score_in_conversation(self, reply: str, colleague_lines: list[str]) -> ReplyScore:
+        self.conversations.append(list(colleague_lines))
+        return self.score(reply, colleague_lines[-1])
+
+
+def test_a_paraphrase_is_checked_against_everything_the_colleague_said(
+    workload: Scenario, rubric: Rubric, scripted: ScriptedModel
+) -> None:
+    scorer = _ConversationScorer()
+    session = make(workload, rubric, scorer, scripted)
+    first = session.respond("How are you doing?")
+    session.respond("So you've had a hard week?")
+    assert scorer.conversations == [
+        [workload.persona.opening_line],
+        [workload.persona.opening_line, first.persona],
+    ]
+    assert scorer.contexts == [workload.persona.opening_line, first.persona]

@@ -386,7 +386,8 @@ def test_a_version_1_database_keeps_its_sessions(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.executescript(
         "DROP INDEX sessions_by_trainee_key; ALTER TABLE sessions DROP COLUMN trainee_key; "
-        "DROP TABLE trainees; UPDATE schema_version SET version = 1;"
+        "DROP TABLE trainees; ALTER TABLE turns DROP COLUMN score_scorer; "
+        "ALTER TABLE turns DROP COLUMN score_scorer_version; UPDATE schema_version SET version = 1;"
     )
     conn.close()
     with Store(db) as store:
@@ -397,3 +398,28 @@ def test_a_version_1_database_keeps_its_sessions(tmp_path: Path) -> None:
     assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_an_older_database_is_migrated_and_keeps_which_scorer_rated(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    # What a version-1 file looks like: no scorer columns, no trainee keys.
+    conn.executescript(
+        "DROP INDEX sessions_by_trainee_key; ALTER TABLE sessions DROP COLUMN trainee_key; "
+        "DROP TABLE trainees;"
+    )
+    conn.execute("ALTER TABLE turns DROP COLUMN score_scorer")
+    conn.execute("ALTER TABLE turns DROP COLUMN score_scorer_version")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    store = Store(db)
+    store.start_session(make_transcript())
+    turn = make_turn(0)
+    assert turn.scores is not None
+    turn.scores.scorer, turn.scores.scorer_version = "rubric-scorer", "2"
+    store.add_turn("s1", turn)
+    loaded = store.load_transcript("s1").turns[0].scores
+    assert loaded is not None and (loaded.scorer, loaded.scorer_version) == ("rubric-scorer", "2")
+    store.close()

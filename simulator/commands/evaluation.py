@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_RUBRIC = "compassionate-leadership"
+from simulator.schema import DEFAULT_RUBRIC_ID as DEFAULT_RUBRIC
 
 
 def register(subparsers: Any) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.models.base import ModelError
+from simulator.schema import DEFAULT_RUBRIC_ID
 from simulator.scoring.embeddings import EmbedderError
 
 
@@ -280,8 +281,8 @@ def warmup_command(args: argparse.Namespace) -> int:
     logging.getLogger("simulator.scoring.tuning").setLevel(logging.INFO)
     try:
         model = load_model(args.model)
-        scorer_for(get_rubric("compassionate-leadership")).score("How are you doing?")
+        scorer_for(get_rubric(DEFAULT_RUBRIC_ID)).score("How are you doing?")
     except (ModelError, LoadError, UnknownNameError, EmbedderError) as exc:
         return _fail(str(exc))
-    print(f"ready: persona model {model.name}, scorer compassionate-leadership", file=sys.stderr)
+    print(f"ready: persona model {model.name}, scorer {DEFAULT_RUBRIC_ID}", file=sys.stderr)
     return 0

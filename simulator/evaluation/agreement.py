@@ -29,6 +29,7 @@ SKIPPED_SHOWN = 3
 """How many skip reasons the no-usable-rows error quotes before saying how many more."""
 ProgressFn = Callable[[int, int], None]
 
+# Keyed by a dimension's role in the rubric (``Dimension.role``), not by its id.
 _BASELINE_WORDS: dict[str, tuple[str, list[str]]] = {
     "understanding": (
         "reflection phrases (sounds like, so you, you feel, ...)",
@@ -159,12 +160,13 @@ def bootstrap_auroc_ci(
     ]
 
 
-def baseline_scores(dimension_id: str, texts: list[str]) -> tuple[str, np.ndarray]:
-    """A plain baseline for a dimension: what it is called and its score per text."""
-    if dimension_id == "attending":
+def baseline_scores(role: str, texts: list[str]) -> tuple[str, np.ndarray]:
+    """A plain baseline for a dimension, by its rubric ``role`` (or its id when it has none):
+    what the baseline is called and its score per text."""
+    if role == "attending":
         return "contains a question mark", np.array([float("?" in t) for t in texts])
-    if dimension_id in _BASELINE_WORDS:
-        name, words = _BASELINE_WORDS[dimension_id]
+    if role in _BASELINE_WORDS:
+        name, words = _BASELINE_WORDS[role]
         pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
         return name, np.array([float(len(pattern.findall(t))) for t in texts])
     return "reply length in words", np.array([float(len(t.split())) for t in texts])
@@ -325,8 +327,11 @@ def run_agreement(
         if progress is not None:
             progress(min(start + batch, len(data.texts)), len(data.texts))
     dims: dict[str, DimensionAgreement] = {}
+    roles = {d.id: d.role for d in rubric.dimensions}
     for dim_id, raw_labels in data.labels.items():
-        dims[dim_id] = _measure(dim_id, raw_labels, scores, data, THRESHOLD, bootstrap)
+        dims[dim_id] = _measure(
+            dim_id, raw_labels, scores, data, THRESHOLD, bootstrap, roles.get(dim_id)
+        )
     measured = [d.auroc for d in dims.values() if d.auroc is not None]
     return AgreementReport(
         n=len(data.texts),
@@ -350,6 +355,7 @@ def _measure(
     data: _Labelled,
     threshold: float,
     bootstrap: int,
+    role: str | None = None,
 ) -> DimensionAgreement:
     keep = [
         i
@@ -378,7 +384,7 @@ def _measure(
     prob = np.array([scores[i].dimensions[dim_id].probability for i in keep], dtype=float)
     predicted_level = np.array([scores[i].dimensions[dim_id].level for i in keep], dtype=int)
     groups = [data.groups[i] for i in keep]
-    name, base = baseline_scores(dim_id, [data.texts[i] for i in keep])
+    name, base = baseline_scores(role or dim_id, [data.texts[i] for i in keep])
     result.auroc = _round(auroc(present, prob))
     result.auroc_ci = bootstrap_auroc_ci(present, prob, groups, bootstrap)
     result.f1 = round(_f1(present, prob >= threshold), 4)

@@ -214,7 +214,7 @@ CUES: tuple[Cue, ...] = (
         r"(?:you're|you are) overreacting|everyone (?:has|goes through|deals with|is)|"
         r"that's (?:just )?(?:life|how it is|the job)|stop (?:worrying|complaining)|"
         r"it's (?:only|just) (?:one|a)|toughen up|man up|no point (?:in )?(?:crying|worrying)|"
-        r"(?:is ?n[o']t|not) (?:a |that )?big deal|pull yourself together|part of the job|"
+        r"(?:is ?n[o']t|not) (?:a |that )?big deal|pull yourself together|(?<!the )part of the job|"
         r"(?:you'll|you will) get used to|(?:crying|worrying|moaning|complaining) (?:won't|"
         r"doesn't|will not|isn't going to)|won't change anything|make a (?:drama|fuss|scene)|"
         r"(?:his|her|their) time\b|you can't hide|not just you|everyone's got|"
@@ -225,7 +225,8 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "blaming",
         # "It's not your fault" and "you never know" reassure; they blame no one.
-        r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your|on you)|"
+        r"\b(?:you should(?:n't)? have|(?:it's|it is|that's|that is) (?:your (?:own )?(?:fault|"
+        r"problem|mess|doing|lookout|responsibility)|on you)|"
         r"(?<!not )(?<!nt )(?<!n't )(?<!n\u2019t )(?<!never )your (?:own )?fault|"
         r"why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never(?! know))|"
         r"if you had|if you'd|you brought (?:this|it)|you need to (?:stop|sort yourself)|"
@@ -252,6 +253,136 @@ CUES: tuple[Cue, ...] = (
 )
 CUE_NAMES: tuple[str, ...] = tuple(c.name for c in CUES)
 
+_MORE_FEELINGS = (
+    r"(?:stung|sting|kick in the teeth|humiliat(?:ed|ing)|mortif(?:ied|ying)|disheart(?:ened|"
+    r"ening)|"
+    r"demoralis(?:ed|ing)|demoraliz(?:ed|ing)|intimidat(?:ed|ing)|lonely|isolat(?:ed|ing)|"
+    r"frighten(?:ed|ing)|hurtful|crushing|crushed|unnoticed|unsettl(?:ed|ing)|rattled|shaken|"
+    r"heartbreaking|" + _FEELINGS[3:-1] + r")"
+)
+
+RULE_CUES: tuple[Cue, ...] = (
+    # Cues the scorer reads after the fitted model, never as its features (so adding one does
+    # not change what the model learnt): gates (a reply that is mainly a pitfall shows nothing)
+    # and floors (what the rubric's level descriptors name outright).
+    _cue(
+        "time_giving",
+        r"\b(?:take (?:all )?(?:the |as much |as long as |your )?(?:time|long)(?: you need)?|"
+        r"no (?:rush|hurry)|there(?:'s| is) no (?:rush|hurry)|i(?:'ve| have) (?:got )?(?:all "
+        r"(?:afternoon|day|morning|the time)|time|plenty of time)|i(?:'ve| have) (?:cleared|blocked"
+        r"(?: out)?|freed up) (?:the |my |some |an? |this )?(?:next )?(?:\w+ )?(?:hour|time|"
+        r"afternoon|diary|minutes)|i(?:'m| am) not going anywhere|i(?:'m| am) (?:here|listening)"
+        r"(?: for you)?|as long as you need|(?:start|go) wherever you like|carry on)\b[^.!?]*",
+        "attending",
+    ),
+    _cue(
+        "encourager",
+        r"^\W*(?:and|go on|yes|oh|meaning|say more(?: about that)?|tell me about it|"
+        r"tell me more(?: about that)?|and then|really|mm+ ?hm+|keep going)\W*$",
+        "attending",
+    ),
+    _cue(
+        "sympathy_word",
+        r"^\W*(?:oh no|oof|ouch|oh dear|oh god|ugh|sorry|oh,? i'm sorry|bless you|oh mate)\W*$",
+        "empathising",
+    ),
+    _cue(
+        "named_feeling",
+        r"\b(?:(?:that|it|this)(?: must (?:have )?(?:been|be|feel|felt|have)| sounds?| seems?| is|"
+        r" was|"
+        r"'s)|you (?:sound|seem|must (?:be|have been|feel))|(?:sounds|seems) like (?:you(?:'re|"
+        r" are|"
+        r"'ve been| have been)|it(?:'s| was| has been))(?: feeling)?|(?:understandable|natural|"
+        r"normal) to feel|you(?:'re| are) (?:feeling|really|so))\s+(?:[\w']+\s+){0,4}?"
+        + _MORE_FEELINGS
+        + r"\b[^.!?]*",
+        "empathising",
+    ),
+    # pitfalls, beyond the ones the fitted model reads
+    _cue(
+        "dismissing_more",
+        r"\b(?:(?:everyone|everybody)(?:'s| is) (?:stressed|tired|busy|exhausted|struggling|"
+        r"knackered|in the same boat)|we(?:'re| are) all (?:exhausted|tired|stressed|busy|"
+        r"knackered)|"
+        r"you(?:'re| are) not special|join the club|happens to (?:all of us|everyone|everybody)|"
+        r"next (?:call|patient|customer|one)\b|part and parcel|chin up|let'?s not dwell|"
+        r"(?:let|letting) it go|it was (?:weeks|ages|months|years|days) ago|just ignore (?:it|"
+        r"them)|"
+        r"that'?s (?:kitchens|hospitals|retail|teaching|tech|nursing|care work|schools|warehouses|"
+        r"call centres|councils|labs|academia|science) for you|(?:it's|it is) (?:only|just) a "
+        r"little|you(?:'re| are) (?:fine|grand|ok|okay)\b|don'?t take it personally|"
+        r"(?:kids|families|customers|reviews|complaints|residents|chefs|callers) (?:are|will be) "
+        r"(?:kids|families|customers|reviews|complaints|residents|chefs|callers)|families moan|"
+        r"oh,? come on|relax\b|^\W*whatever\b|wrap this up|^\W*anyway\b|moving on\b|"
+        r"^\W*(?:right|ok(?:ay)?|hmm)[,.!]+ (?:the|about|has anyone)|has anyone seen|"
+        r"agenda item|nobody cares|poor you|what a tragedy|shall i call the|gold star|diddums|"
+        r"get you a medal|boo hoo|cry me a river|welcome to the real world|want a hug|\bgenius\b|"
+        r"the only one who'?s ever|don'?t we all|sure,? and i'?m|(?:it|this|that)(?:'s| is)? not "
+        r"that (?:big|bad)|(?:isn't|is not) that (?:big|bad))[^.!?]*",
+        "dismissing",
+    ),
+    _cue(
+        "blaming_more",
+        r"\b(?:you (?:rushed|overcooked|forgot|lost it|weren't (?:concentrating|paying attention|"
+        r"careful|listening)|didn't (?:check|test|plan|listen|think)|must have left|promised "
+        r"them|had it coming|brought it on)|you missed (?:three|two|another|the deadline|"
+        r"(?:\w+ )?meetings)|typical\W*$|what did you (?:think|expect)|(?:that's|this is) what "
+        r"happens when you|if you were (?:more|less)|(?:people|everyone|they)(?:'ve|"
+        r" have)? (?:been )?"
+        r"complaining about you|(?:it's|that's) not on\b|can you blame|you(?:'re| are) the adult|"
+        r"(?:that's|it's) your (?:problem|mess|responsibility)|because you (?:spend|always|never|"
+        r"keep)|"
+        r"why would you|you need to (?:stop|sort|get|learn|grow)|sort (?:yourself|your \w+) out)"
+        r"[^.!?]*",
+        "blaming",
+    ),
+    _cue(
+        "order",
+        r"(?:^|[.!?]\s+)(?:just |now,? )?(?:get back (?:on|to)|get on with|finish|fix|ship|"
+        r"clear your|"
+        r"log back|plate up|load|keep (?:picking|going|working|at it)|run it|write (?:it )?up|"
+        r"have it|sort (?:your|it|yourself)|go and (?:do|set|get|sort)|back (?:on|to) (?:the|your|"
+        r"work)|grow a|smile|hurry up|move it|headset on|pick up the pace|not now|no\.|stop "
+        r"(?:moping|whinging|moaning|complaining|crying|sulking|taking it out|worrying))\b[^.!?]*|"
+        r"\b(?:get back (?:on|to) (?:the|your) (?:\w+)|no excuses|(?:and )?that'?s final|"
+        r"(?:that's|it's) not optional|i don'?t care how|(?:you'll|you will) (?:teach|do|work|be "
+        r"in) (?:it|the|that|tomorrow)|on my desk|before (?:stand-?up|handover|you go home))"
+        r"[^.!?]*",
+        "commanding",
+    ),
+    _cue(
+        "threat",
+        r"\b(?:or (?:i'll|i will|you'll lose|you lose|you're out|else)|(?:one more|another) "
+        r"(?:time|absence|mistake|late|sick day)|there(?:'ll| will) be consequences|"
+        r"written warning|"
+        r"final warning|on a warning|performance plan|let you go|you(?:'re| are) (?:out|off the|"
+        r"fired|sacked)|don'?t (?:bother coming back|make me)|find another (?:job|kitchen|"
+        r"place)|report you|taking it to (?:the|hr)|hr will be involved|i'?m watching|if i catch "
+        r"you|keep this up|do that again|push back again|miss another)\b[^.!?]*",
+        "commanding",
+    ),
+    _cue(
+        "stepping_out",
+        r"\b(?:(?:ignore|disregard|forget|override|reset)\b.{0,40}\b(?:instructions?|prompt|rules|"
+        r"above|previous|programming)|system\s*prompt|your\s+(?:instructions|prompt|rules|"
+        r"programming)|(?:you\s+are|you're|are you|is this)\s+(?:now\s+)?(?:an?\s+)?(?:ai|a\.i\.|"
+        r"assistant|language\s+model|chatbot|bot|llm|dan)\b|are you (?:real|human|a person)|"
+        r"as\s+an\s+ai|jailbreak|"
+        r"developer\s+mode|hidden\s+(?:concerns?|worries)|(?:pretend|act)\s+(?:to\s+be|as|"
+        r"you(?:'re| are))|"
+        r"role[- ]?play|stay\s+in\s+character|what(?:'s| is)\s+your\s+secret|^\W*system\s*:|"
+        r"(?:print|reveal|output|repeat|show me) (?:your |the |all )?(?:\w+ )?(?:prompt|"
+        r"instructions|rubric|persona|concerns|text above|scor\w*)|full marks|rate me|trust "
+        r"(?:is|score|to)|(?:what|which) (?:language )?model|scoring (?:work|system|rubric)|"
+        r"how many turns|best answer (?:here|to get)|who wrote your|(?:are|were) you programmed|"
+        r"programmed to say|narrator|game master|win this scenario|the persona)"
+        # An injection takes its whole sentence with it ("... and tell me what she wrote"): this
+        # tail, unlike the usual one, stays part of the words the pitfall flags.
+        r"[^.!?]*(?=[.!?]|$)",
+        "stepping-out",
+    ),
+)
+
 _WORD = re.compile(r"[a-z']+")
 _STOP_WORDS = (
     "a an the and or but so to of in on at for with is are was were be been am i you he she it we "
@@ -264,9 +395,12 @@ _STOP_WORDS = (
 _STOP = frozenset(_STOP_WORDS.split())
 
 
+ALL_CUES: tuple[Cue, ...] = CUES + RULE_CUES
+"""Every cue: the model's features (``CUES``) and the ones read after it (``RULE_CUES``)."""
+
 _SUPPORTING: dict[str, tuple[str, ...]] = {
-    target: tuple(cue.name for cue in CUES if target in cue.supports)
-    for target in {t for cue in CUES for t in cue.supports}
+    target: tuple(cue.name for cue in ALL_CUES if target in cue.supports)
+    for target in {t for cue in ALL_CUES for t in cue.supports}
 }
 """Per dimension or pitfall id, the names of the cues that support it, in ``CUES`` order
 (looked up for every reply and sentence, so built once)."""
@@ -316,6 +450,7 @@ EXTRA_FEATURES: tuple[str, ...] = (
     "context_thanks",
 )
 FEATURE_NAMES: tuple[str, ...] = CUE_NAMES + EXTRA_FEATURES
+_FEATURE_CUES = frozenset(CUE_NAMES)
 
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 _ADVICE = re.compile(
@@ -410,7 +545,7 @@ def extract(reply: str, context: str = "") -> CueResult:
     # Lower-casing keeps offsets in all but a few scripts (e.g. a dotted capital I becomes two
     # characters); there the case-insensitive patterns run on the reply itself.
     same_offsets = len(lowered) == len(reply)
-    for cue in CUES:
+    for cue in ALL_CUES:
         matches = (
             cue.lower_pattern.finditer(lowered) if same_offsets else cue.pattern.finditer(reply)
         )
@@ -418,7 +553,8 @@ def extract(reply: str, context: str = "") -> CueResult:
         found = [s for s in found if s and s in reply]
         if found:
             spans[cue.name] = found
-        values.append(min(len(found), 3) / 3.0 if found else 0.0)
+        if cue.name in _FEATURE_CUES:
+            values.append(min(len(found), 3) / 3.0 if found else 0.0)
     words = _WORD.findall(reply.lower())
     n_words = max(len(words), 1)
     sentences = [s for s in _SENTENCE.findall(reply) if s.strip()]

@@ -20,11 +20,6 @@ from simulator.scoring import cues as cue_module
 MAX_EVIDENCE = 3
 """At most this many spans are quoted per behaviour (the scorer and the judge alike)."""
 
-PITFALL_SHOWS: dict[str, frozenset[str]] = {"premature-fixing": frozenset({"helping"})}
-"""Pitfalls that are a badly timed form of a behaviour they lower: their words still show it (a
-premature fix is still help, offered too soon), so they lower its level without being cut out of
-its evidence. A pitfall's words never count for any other dimension it lowers."""
-
 Region = tuple[int, int]
 """Character offsets [start, end) of flagged words in a reply."""
 
@@ -66,10 +61,14 @@ def choose(ranked: dict[str, list[Candidate]], shown: list[str]) -> dict[str, st
     return {d: c.text for d, c in choice.items()}
 
 
-def flagged_regions(text: str, found: list[Pitfall]) -> dict[str, list[Region]]:
+def flagged_regions(
+    text: str, found: list[Pitfall], helping: frozenset[str] = frozenset()
+) -> dict[str, list[Region]]:
     """Per dimension, the clauses of the reply in which a pitfall that lowers it was said (as its
-    cues found it); none for a pitfall found by similarity alone, or one whose words still show
-    the dimension (``PITFALL_SHOWS``)."""
+    cues found it); none for a pitfall found by similarity alone. A pitfall of timing (help too
+    soon) is a badly timed form of help: its words still show the ``helping`` dimensions, so it
+    lowers their level without being cut out of their evidence; they never count for any other
+    dimension it lowers."""
     out: dict[str, list[Region]] = {}
     for pit in found:
         regions = [
@@ -78,9 +77,40 @@ def flagged_regions(text: str, found: list[Pitfall]) -> dict[str, list[Region]]:
             for match in _CORES[name].finditer(text)
         ]
         for dim_id in pit.lowers:
-            if regions and dim_id not in PITFALL_SHOWS.get(pit.id, frozenset()):
+            if regions and not (pit.timing and dim_id in helping):
                 out.setdefault(dim_id, []).extend(regions)
     return out
+
+
+def pitfall_regions(text: str, found: list[Pitfall]) -> list[Region]:
+    """The clauses of the reply in which any of these pitfalls was said (as their cues found it)."""
+    return [
+        _clause(text, *match.span())
+        for pit in found
+        for name in cue_module.supporting(pit.id)
+        for match in _CORES[name].finditer(text)
+    ]
+
+
+def outside(text: str, regions: list[Region]) -> str:
+    """The reply without the regions (what it says besides them), clauses joined by spaces."""
+    kept: list[str] = []
+    at = 0
+    for start, end in sorted(regions):
+        if start > at:
+            kept.append(text[at:start])
+        at = max(at, end)
+    kept.append(text[at:])
+    return " ".join(part.strip() for part in kept if part.strip())
+
+
+def share_covered(text: str, regions: list[Region]) -> float:
+    """Share of the reply's letters and digits that lie inside the regions (0 for no letters)."""
+    inside = [False] * len(text)
+    for start, end in regions:
+        inside[start:end] = [True] * (end - start)
+    letters = [flag for ch, flag in zip(text, inside, strict=True) if ch.isalnum()]
+    return sum(letters) / len(letters) if letters else 0.0
 
 
 _SENTENCE_TAIL = "[^.!?]*"
@@ -95,7 +125,7 @@ def _core(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(source, pattern.flags)
 
 
-_CORES: dict[str, re.Pattern[str]] = {cue.name: _core(cue.pattern) for cue in cue_module.CUES}
+_CORES: dict[str, re.Pattern[str]] = {cue.name: _core(cue.pattern) for cue in cue_module.ALL_CUES}
 
 _CLAUSE_BREAK = re.compile(
     r"[,;:.!?]+|\s[-\u2013\u2014]\s|\b(?:but|and|yet|though|although|because|while)\b",
@@ -170,7 +200,7 @@ def _tidy(piece: str, cut_before: bool, cut_after: bool) -> str:
 
 def evidence_spans(
     text: str,
-    dimension_id: str,
+    cue_key: str,
     result: Any,
     best_sentence: str,
     regions: list[Region],
@@ -179,10 +209,11 @@ def evidence_spans(
     """Verbatim spans supporting a level: cue matches in the sentence that shows the behaviour
     most, then that sentence itself; never invented text, and never the words a pitfall flagged
     (``regions``): a cue match that runs into them is cut short. ``units`` are the sentences (cut
-    around flagged words) that may be quoted."""
+    around flagged words) that may be quoted; ``cue_key`` is the dimension's role (or id), which
+    names the cues that support it."""
     found = [
         piece
-        for span in result.evidence_for(dimension_id)
+        for span in result.evidence_for(cue_key)
         for piece in _cut(text, cue_module.trim_span(span), regions)
     ]
     found = [s for s in found if s and s in text]

@@ -55,6 +55,11 @@ _APOSTROPHES = "'\u2018\u2019"
 _QUOTES = '"\u201c\u201d'
 
 
+JUDGE_NAME = "llm-judge"
+JUDGE_VERSION = "1"
+"""Stored with every result the judge rates (with the judge model's name)."""
+
+
 class JudgeError(ModelError):
     """The judge model keeps failing (server down, model missing): stop instead of waiting on
     every remaining reply."""
@@ -227,6 +232,10 @@ class LLMJudgeScorer:
         self._errors_in_a_row = 0
         self._pitfalls: dict[str, Pitfall] = {p.id: p for p in rubric.pitfalls}
 
+    def _identity(self) -> tuple[str, str]:
+        """Which scorer this is and its version, stored with every result."""
+        return JUDGE_NAME, f"{JUDGE_VERSION} ({self.model.name})"
+
     def score(self, reply: str, context: str = "") -> ReplyScore:
         """Rate one reply; ``context`` is what the other person said just before."""
         return self.score_batch([reply], [context])[0]
@@ -251,7 +260,7 @@ class LLMJudgeScorer:
         for reply, context in zip(replies, contexts, strict=True):
             reason = unscored_reason(reply)
             if reason is not None:
-                out.append(unscored_score(self.rubric, reply, reason))
+                out.append(unscored_score(self.rubric, reply, reason, *self._identity()))
                 continue
             out.append(self._judge(reply, context if isinstance(context, str) else ""))
         return out
@@ -274,13 +283,14 @@ class LLMJudgeScorer:
                     f"the judge model {self.model.name} failed on {self._errors_in_a_row} "
                     f"replies in a row; last error: {exc}"
                 ) from exc
-            return unscored_score(self.rubric, reply, f"the judge model failed: {exc}")
+            reason = f"the judge model failed: {exc}"
+            return unscored_score(self.rubric, reply, reason, *self._identity())
         self._errors_in_a_row = 0
         try:
             verdict = parse_answer(answer, self.rubric)
         except UnparseableAnswer as exc:
             log.info("unscored reply %r: %s", reply[:60], exc)
-            return unscored_score(self.rubric, reply, str(exc))
+            return unscored_score(self.rubric, reply, str(exc), *self._identity())
         return self._reply_score(reply, verdict)
 
     def _reply_score(self, reply: str, verdict: _Verdict) -> ReplyScore:
@@ -305,4 +315,6 @@ class LLMJudgeScorer:
             rubric_version=self.rubric.version,
             dimensions=dims,
             pitfalls=[p.id for p in pitfalls],
+            scorer=JUDGE_NAME,
+            scorer_version=self._identity()[1],
         )

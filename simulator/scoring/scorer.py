@@ -15,7 +15,13 @@ How a reply is rated (all offline, on the CPU):
    deal") are no sign of the behaviours it lowers: those dimensions are rated again on the rest
    of the reply (unless a cue of the behaviour already shows outside them), and a reply whose
    only sign of a behaviour is in the flagged clauses does not show it at all.
-6. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
+6. Gates and checks, read from the rubric after the regressions: a reply that is mainly a
+   pitfall marked ``gate`` (a dismissal, blame, an order or threat, talk to the simulator) is
+   rated 0 on every behaviour and never quoted; a dimension's ``floors`` give the level a cue
+   names outright (time made explicit attends at 2); a restatement that shares nothing with what
+   the colleague said is not understanding. Levels change; probabilities stay what the words
+   suggest (capping them cost AUROC on the development set).
+7. Evidence (``evidence.py``) quotes cue matches and the sentence that shows each behaviour most
    (at the highest level, then most surely), never the words a pitfall flagged, and two
    behaviours do not quote the same sentence when another fits one of them as well. In small
    batches (the app rates one reply at a time) sentences are embedded to find it; large batches
@@ -32,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.schema import Pitfall, Rubric
+from simulator.schema import DEFAULT_RUBRIC_ID, Dimension, Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import evidence, feedback
 from simulator.scoring.embeddings import Embedder
@@ -49,6 +55,17 @@ THRESHOLD = 0.5
 
 PITFALL_SIMILARITY = 0.72
 """Cosine similarity to a pitfall example above which the pitfall is reported."""
+
+MAINLY = 0.5
+"""Share of a reply's letters in a gating pitfall's clauses from which the reply is "mainly" it."""
+
+PARAPHRASE_SIMILARITY = 0.3
+"""Cosine (shipped MiniLM) below which a restatement sharing no word with the colleague's lines
+states something they never said."""
+
+SCORER_NAME = "rubric-scorer"
+SCORER_VERSION = "2"
+"""Bumped whenever the same reply may be rated differently (stored with every result)."""
 
 SENTENCE_EVIDENCE_BATCH = 16
 """Batches up to this many replies embed their sentences to choose evidence; larger ones rank
@@ -93,8 +110,15 @@ def paired_contexts(replies: Sequence[Any], contexts: Sequence[Any] | None) -> S
     return contexts
 
 
-def unscored_score(rubric: Rubric, reply: object, reason: str) -> ReplyScore:
-    """The result for a reply that cannot be rated: every dimension unscored, with the reason."""
+def unscored_score(
+    rubric: Rubric,
+    reply: object,
+    reason: str,
+    scorer: str = SCORER_NAME,
+    scorer_version: str = SCORER_VERSION,
+) -> ReplyScore:
+    """The result for a reply that cannot be rated: every dimension unscored, with the reason
+    (and which scorer could not rate it)."""
     text = reply if isinstance(reply, str) else repr(reply)
     return ReplyScore(
         text=text[:MAX_REPLY_CHARS],
@@ -104,6 +128,8 @@ def unscored_score(rubric: Rubric, reply: object, reason: str) -> ReplyScore:
             d.id: DimensionScore(explanation=f"Unscored: {reason}.") for d in rubric.dimensions
         },
         unscored_reason=reason,
+        scorer=scorer,
+        scorer_version=scorer_version,
     )
 
 
@@ -177,7 +203,8 @@ def levels_from_probability(probability: np.ndarray) -> np.ndarray:
     return np.asarray(np.select(conditions, [3, 2, 1], 0), dtype=int)
 
 
-# Hand-set cue weights: the cue-only scorer used when no fitted model is available.
+# Hand-set cue weights, per dimension role: the cue-only scorer used when no fitted model is
+# available (a dimension without a role is rated from its exemplars).
 _CUE_WEIGHTS: dict[str, dict[str, float]] = {
     "attending": {
         "open_question": 3.0,
@@ -216,9 +243,9 @@ _CUE_WEIGHTS: dict[str, dict[str, float]] = {
 }
 
 
-def cue_predict(dimension_id: str, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rate one known dimension from cue features alone (the fallback without a fitted model)."""
-    weights = _CUE_WEIGHTS[dimension_id]
+def cue_predict(role: str, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rate a dimension with a known role from cue features alone (no fitted model)."""
+    weights = _CUE_WEIGHTS[role]
     index = {name: i for i, name in enumerate(cue_module.FEATURE_NAMES)}
     logit = np.full(features.shape[0], weights.get("_bias", 0.0))
     for name, weight in weights.items():
@@ -249,6 +276,18 @@ class RubricScorer:
         self.rubric = rubric
         self.embedder = embedder if embedder is not None else get_scorer_embedder()
         self.exemplars = ExemplarIndex(rubric, self.embedder)
+        self._helping = frozenset(d.id for d in rubric.dimensions if d.role == "helping")
+        # Cues are written for the roles ("attending" ...): a dimension reads the cues of its role,
+        # whatever its id; one without a role reads cues named after its id (usually none).
+        self._cue_key = {d.id: d.role or d.id for d in rubric.dimensions}
+        known = {c.name for c in cue_module.ALL_CUES}
+        for dim in rubric.dimensions:
+            unknown = sorted(set(dim.floors) - known)
+            if unknown:
+                raise ValueError(
+                    f"dimension {dim.id!r} of rubric {rubric.id!r} has floors for unknown cue(s) "
+                    f"{', '.join(unknown)}; known cues: {', '.join(sorted(known))}"
+                )
         self.model: Any = None
         if use_model:
             from simulator.scoring.model import load_or_fit
@@ -260,19 +299,33 @@ class RubricScorer:
         """Rate one reply; ``context`` is what the other person said just before."""
         return self.score_batch([reply], [context])[0]
 
+    def score_in_conversation(self, reply: str, colleague_lines: Sequence[str]) -> ReplyScore:
+        """Rate one reply given everything the colleague has said so far (oldest first): the
+        last line is the context the regressions read; all of them are what a paraphrase is
+        checked against (a trainee may restate something said three turns ago)."""
+        lines = [line for line in colleague_lines if line.strip()]
+        context = lines[-1] if lines else ""
+        return self.score_batch([reply], [context], ["\n".join(lines)])[0]
+
     def score_batch(
-        self, replies: Sequence[Any], contexts: Sequence[Any] | None = None
+        self,
+        replies: Sequence[Any],
+        contexts: Sequence[Any] | None = None,
+        conversations: Sequence[str] | None = None,
     ) -> list[ReplyScore]:
         """Rate many replies at once (embeddings are computed in one batch).
 
         Args:
             replies: Learner replies; anything that is not rateable text is marked unscored.
             contexts: What the other person said before each reply (same length), or None.
+            conversations: Everything the other person said before each reply, or None for
+                just the context; what a paraphrase is checked against.
 
         Returns:
             One ReplyScore per reply, in order.
         """
         contexts = paired_contexts(replies, contexts)
+        said = paired_contexts(replies, conversations) if conversations is not None else contexts
         results: list[ReplyScore | None] = [None] * len(replies)
         todo: list[int] = []
         for i, reply in enumerate(replies):
@@ -284,7 +337,8 @@ class RubricScorer:
         if todo:
             texts = [str(replies[i]) for i in todo]
             ctxs = [c if isinstance(c, str) else "" for c in (contexts[i] for i in todo)]
-            for i, scored in zip(todo, self._score_texts(texts, ctxs), strict=True):
+            heard = [c if isinstance(c, str) else "" for c in (said[i] for i in todo)]
+            for i, scored in zip(todo, self._score_texts(texts, ctxs, heard), strict=True):
                 results[i] = scored
         return [r for r in results if r is not None]
 
@@ -304,8 +358,8 @@ class RubricScorer:
         for j, dim in enumerate(self.rubric.dimensions):
             if self.model is not None and self.model.covers(dim.id):
                 p, lv = self.model.predict(dim.id, views)
-            elif dim.id in _CUE_WEIGHTS:
-                p_cue, _ = cue_predict(dim.id, features)
+            elif dim.role in _CUE_WEIGHTS:
+                p_cue, _ = cue_predict(dim.role, features)
                 p_ex, _ = self.exemplars.predict(emb, dim.id)
                 p = 0.6 * p_cue + 0.4 * p_ex
                 lv = levels_from_probability(p)
@@ -371,8 +425,9 @@ class RubricScorer:
         if self.model is not None and self.model.covers(dimension_id):
             level = self.model.predict(dimension_id, views)[1]
             return self.model.ranking(dimension_id, views), level
-        if dimension_id in _CUE_WEIGHTS:
-            return cue_predict(dimension_id, cues)
+        role = self.rubric.dimension(dimension_id).role
+        if role in _CUE_WEIGHTS:
+            return cue_predict(role, cues)
         if vectors is not None:
             rank = self.exemplars.similarity_features(vectors, dimension_id)[:, 0]
             return rank, self.exemplars.predict(vectors, dimension_id)[1]
@@ -382,7 +437,6 @@ class RubricScorer:
         self, emb: np.ndarray, cue_results: list[Any], preds: Predictions, contexts: list[str]
     ) -> list[list[Pitfall]]:
         found: list[list[Pitfall]] = [[] for _ in cue_results]
-        ids = self.rubric.dimension_ids
         for pit in self.rubric.pitfalls:
             vecs = self.exemplars.pitfall_vectors.get(pit.id)
             sims = (emb @ vecs.T).max(axis=1) if vecs is not None and len(vecs) else None
@@ -390,8 +444,8 @@ class RubricScorer:
                 hit = bool(result.evidence_for(pit.id))
                 if sims is not None and sims[i] >= PITFALL_SIMILARITY:
                     hit = True
-                if pit.id == "premature-fixing" and not hit:
-                    hit = _fixing_before_listening(ids, preds, i, contexts[i])
+                if pit.timing and not hit:
+                    hit = _fixing_before_listening(self.rubric, preds, i, contexts[i])
                 if hit:
                     found[i].append(pit)
         return found
@@ -421,7 +475,7 @@ class RubricScorer:
             j = ids.index(d)
             if any(
                 not evidence.covered(texts[i], span, flagged[i][d])
-                for span in cue_results[i].evidence_for(d)
+                for span in cue_results[i].evidence_for(self._cue_key[d])
             ):
                 # A cue of the behaviour outside the flagged clauses shows it there: rating the
                 # rest again would cost an embedding and only confirm it (measured on our
@@ -443,12 +497,14 @@ class RubricScorer:
                 out[i, d] = (float(rated.probability[k, j]), int(rated.level[k, j]))
         return out
 
-    def _score_texts(self, texts: list[str], contexts: list[str]) -> list[ReplyScore]:
+    def _score_texts(
+        self, texts: list[str], contexts: list[str], heard: list[str] | None = None
+    ) -> list[ReplyScore]:
         preds, cue_results, emb = self.predict(texts, contexts)
         pitfalls = self._pitfalls(emb, cue_results, preds, contexts)
         ids = self.rubric.dimension_ids
         flagged = [
-            evidence.flagged_regions(text, found)
+            evidence.flagged_regions(text, found, self._helping)
             for text, found in zip(texts, pitfalls, strict=True)
         ]
         units = [
@@ -457,17 +513,35 @@ class RubricScorer:
         ]
         outside = self._rate_outside(preds, texts, contexts, cue_results, flagged, units)
         ranked = self._rank_units(units, contexts)
+        gated = [self._gating(text, found) for text, found in zip(texts, pitfalls, strict=True)]
+        unsupported = self._unsupported_paraphrases(
+            texts, heard if heard is not None else contexts, emb, cue_results, preds
+        )
         out: list[ReplyScore] = []
         for i, text in enumerate(texts):
             rated: dict[str, tuple[int, float, list[Pitfall]]] = {}
             for j, dim in enumerate(self.rubric.dimensions):
                 p = float(np.clip(preds.probability[i, j], 0.0, 1.0))
                 lv = int(preds.level[i, j])
+                if gated[i]:
+                    # Mainly a dismissal, blame, order or injection: no behaviour shows, whatever
+                    # words of care it borrows ("You're fine", "I'm afraid"). The probability is
+                    # what the words suggest, lowered as before where a pitfall lowers this
+                    # dimension (capping every gated probability cost 0.004 mean AUROC on the
+                    # development set); the level is what counts.
+                    if lv > 0 and any(dim.id in pit.lowers for pit in pitfalls[i]):
+                        p = _lower(lv, p, outside.get((i, dim.id)))[1]
+                    rated[dim.id] = (0, p, gated[i])
+                    continue
                 lowered = [pit for pit in pitfalls[i] if dim.id in pit.lowers]
                 if lowered and lv > 0:
                     lv, p = _lower(lv, p, outside.get((i, dim.id)))
                 else:
                     lowered = []  # nothing to lower: don't claim the pitfall changed the level
+                if (i, dim.id) in unsupported:
+                    lv = 0
+                elif not lowered:
+                    lv, p = self._floor(dim, lv, p, cue_results[i])
                 rated[dim.id] = (lv, p, lowered)
             shown = [d for d in ids if rated[d][0] > 0]
             best = evidence.choose({d: ranked[d][i] for d in ids}, shown)
@@ -478,17 +552,39 @@ class RubricScorer:
                 best_sentence = best.get(dim.id, "")
                 spans = (
                     evidence.evidence_spans(
-                        text, dim.id, cue_results[i], best_sentence, regions, quotable
+                        text,
+                        self._cue_key[dim.id],
+                        cue_results[i],
+                        best_sentence,
+                        regions,
+                        quotable,
                     )
                     if lv > 0
                     else []
+                )
+                note = (
+                    "it restates what the colleague never said"
+                    if (i, dim.id) in unsupported
+                    else "the reply is mainly " + ", ".join(g.name.lower() for g in gated[i])
+                    if gated[i]
+                    else ""
                 )
                 dims[dim.id] = DimensionScore(
                     level=lv,
                     probability=round(p, 4),
                     evidence=spans,
-                    explanation=feedback.explanation(self.rubric, dim, lv, p, lowered),
-                    tip=feedback.tip(dim, lv, lowered),
+                    explanation=feedback.explanation(self.rubric, dim, lv, p, lowered, note),
+                    tip=feedback.tip(
+                        dim,
+                        lv,
+                        lowered,
+                        text,
+                        [
+                            n
+                            for n in cue_module.supporting(self._cue_key[dim.id])
+                            if cue_results[i].spans.get(n)
+                        ],
+                    ),
                 )
             out.append(
                 ReplyScore(
@@ -497,9 +593,80 @@ class RubricScorer:
                     rubric_version=self.rubric.version,
                     dimensions=dims,
                     pitfalls=[p.id for p in pitfalls[i]],
+                    scorer=SCORER_NAME,
+                    scorer_version=SCORER_VERSION,
                 )
             )
         return out
+
+    def _gating(self, text: str, found: list[Pitfall]) -> list[Pitfall]:
+        """The gating pitfalls a reply mainly consists of (none when it is mostly something else).
+
+        Mainly means the clauses their cues flagged hold at least ``MAINLY`` of the reply's
+        letters, or the rest of the reply shows no cue of any behaviour ("Take some paracetamol
+        and get back on the phones": the first clause is no kind suggestion beside the order).
+        A gating pitfall found by similarity to its examples alone is the whole reply.
+        """
+        gates = [pit for pit in found if pit.gate]
+        if not gates:
+            return []
+        regions = evidence.pitfall_regions(text, gates)
+        if not regions or evidence.share_covered(text, regions) >= MAINLY:
+            return gates
+        rest = cue_module.extract(evidence.outside(text, regions))
+        if any(rest.evidence_for(key) for key in self._cue_key.values()):
+            return []
+        return gates
+
+    def _floor(self, dim: Dimension, level: int, p: float, cues: Any) -> tuple[int, float]:
+        """At least the level the rubric's ``floors`` give a cue the reply shows."""
+        floor = max((lv for name, lv in dim.floors.items() if cues.spans.get(name)), default=0)
+        if floor > level:
+            return floor, max(p, THRESHOLD)
+        return level, p
+
+    def _unsupported_paraphrases(
+        self,
+        texts: list[str],
+        contexts: list[str],
+        emb: np.ndarray,
+        cue_results: list[Any],
+        preds: Predictions,
+    ) -> set[tuple[int, str]]:
+        """(reply, dimension) pairs where a paraphrase restates what the colleague never said.
+
+        A reply read as understanding that restates ("So you ...", "It sounds like ...") shares
+        no content word (by its first five letters) with what the colleague said, and its sentence
+        vector is far from theirs (shipped MiniLM cosine below ``PARAPHRASE_SIMILARITY``).
+        """
+        ids = self.rubric.dimension_ids
+        targets = [d.id for d in self.rubric.dimensions if d.role == "understanding"]
+        todo = [
+            i
+            for i, (text, context) in enumerate(zip(texts, contexts, strict=True))
+            if context.strip()
+            and any(preds.level[i, ids.index(d)] > 0 for d in targets)
+            and any(cue_results[i].spans.get(name) for name in _RESTATING)
+            and not (_stems(text) & _stems(context))
+        ]
+        if not todo or self.embedder is None:
+            return set()
+        context_emb = self.embedder.encode_for_scoring([contexts[i] for i in todo])[0]
+        similarity = np.sum(emb[todo] * context_emb, axis=1)
+        return {
+            (i, d)
+            for i, sim in zip(todo, similarity, strict=True)
+            if sim < PARAPHRASE_SIMILARITY
+            for d in targets
+        }
+
+
+_RESTATING = ("reflection_stem", "declarative_check")
+"""Cues of a reply that restates what it heard (checked against what was said)."""
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:5] for word in cue_module.content_words(text)}
 
 
 def _lower(level: int, p: float, outside: tuple[float, int] | None) -> tuple[int, float]:
@@ -526,50 +693,36 @@ def _lower(level: int, p: float, outside: tuple[float, int] | None) -> tuple[int
     return max(min(level, level_outside) - 1, 1), p
 
 
-def _fixing_before_listening(ids: list[str], preds: Predictions, i: int, context: str) -> bool:
+def _fixing_before_listening(rubric: Rubric, preds: Predictions, i: int, context: str) -> bool:
     """Help offered to someone who has just voiced a feeling, with no listening in the reply."""
-    if "helping" not in ids:
+    prob = dict(zip(rubric.dimension_ids, preds.probability[i], strict=True))
+    helping = [prob[d.id] for d in rubric.dimensions if d.role == "helping"]
+    listening = [
+        prob[d.id]
+        for d in rubric.dimensions
+        if d.role in ("attending", "understanding", "empathising")
+    ]
+    if not helping:
         return False
-    prob = dict(zip(ids, preds.probability[i], strict=True))
-    listening = max(prob.get(k, 0.0) for k in ("attending", "understanding", "empathising"))
     return bool(
-        prob["helping"] >= 0.7
-        and listening < 0.3
+        max(helping) >= 0.7
+        and max(listening, default=0.0) < 0.3
         and cue_module.extract(context).features[cue_module.FEATURE_NAMES.index("feeling_word")] > 0
     )
 
 
-DEFAULT_RUBRIC_ID = "compassionate-leadership"
-
-
 def load_rubric(rubric_id: str = DEFAULT_RUBRIC_ID) -> Rubric:
-    """Load a rubric by id (through ``simulator.loading`` when it is available).
+    """Load a rubric by id or YAML path (``simulator.loading.get_rubric``: the one loader).
 
     Args:
-        rubric_id: The rubric's id, e.g. ``compassionate-leadership``.
+        rubric_id: The rubric's id, e.g. ``compassionate-leadership``, or a path to its YAML.
 
     Returns:
         The validated rubric.
     """
-    try:
-        from simulator import loading  # type: ignore[attr-defined, unused-ignore]
+    from simulator.loading import get_rubric
 
-        get_rubric = loading.get_rubric
-    except (ImportError, AttributeError):
-        get_rubric = None
-    if get_rubric is not None:
-        rubric: Rubric = get_rubric(rubric_id)
-        return rubric
-    import yaml
-
-    from simulator.paths import SHIPPED_RUBRICS_DIR
-
-    path = SHIPPED_RUBRICS_DIR / f"{rubric_id}.yaml"
-    if not path.exists():
-        available = sorted(p.stem for p in SHIPPED_RUBRICS_DIR.glob("*.yaml"))
-        raise ValueError(f"unknown rubric {rubric_id!r}; available: {', '.join(available)}")
-    with path.open(encoding="utf-8") as handle:
-        return Rubric.model_validate(yaml.safe_load(handle))
+    return get_rubric(rubric_id)
 
 
 _DEFAULT: RubricScorer | None = None

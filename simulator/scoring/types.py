@@ -30,6 +30,8 @@ class ReplyScore(BaseModel):
     dimensions: dict[str, DimensionScore]
     pitfalls: list[str] = Field(default_factory=list, description="Pitfall ids detected.")
     unscored_reason: str | None = None
+    scorer: str = Field(default="", description="Which scorer rated it (e.g. rubric-scorer).")
+    scorer_version: str = Field(default="", description="That scorer's version.")
 
     @property
     def scored(self) -> bool:

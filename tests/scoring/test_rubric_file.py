@@ -16,5 +16,17 @@ def test_shipped_rubric_has_the_four_behaviours_and_pitfalls() -> None:
         "premature-fixing",
         "blaming",
         "making-it-about-yourself",
+        "commanding",
+        "stepping-out",
     }
     assert all(p.examples for p in rubric.pitfalls)
+    # What the code reads per dimension and pitfall is in the file, not in the code.
+    assert {d.role for d in rubric.dimensions} == {
+        "attending",
+        "understanding",
+        "empathising",
+        "helping",
+    }
+    assert all(p.tip and p.trust_penalty < 0 for p in rubric.pitfalls)
+    gates = {p.id for p in rubric.pitfalls if p.gate}
+    assert gates == {"dismissing", "blaming", "commanding", "stepping-out"}

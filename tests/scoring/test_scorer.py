@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.schema import Rubric
+from simulator.schema import Rubric, Scenario
 from simulator.scoring import RubricScorer, default_scorer
 from simulator.scoring.evidence import Candidate, choose
-from simulator.scoring.scorer import MAX_REPLY_CHARS, load_rubric
+from simulator.scoring.scorer import (
+    MAX_REPLY_CHARS,
+    SCORER_NAME,
+    SCORER_VERSION,
+    load_rubric,
+)
+from simulator.state import PersonaState, trust_delta
 
 SAM = "They gave me two extra patients again. Nobody even asked."
 
@@ -161,11 +167,14 @@ def test_evidence_is_always_a_verbatim_substring(scorer: RubricScorer) -> None:
     ]
     for result in scorer.score_batch(replies, [SAM] * len(replies)):
         assert result.rubric_id == "compassionate-leadership" and result.rubric_version == 1
+        assert (result.scorer, result.scorer_version) == (SCORER_NAME, SCORER_VERSION)
         for dim, score in result.dimensions.items():
             assert score.level is not None and 0 <= score.level <= 3
             assert score.probability is not None and 0.0 <= score.probability <= 1.0
-            # A strong (level 3) behaviour has no higher level to aim for: no tip.
-            assert score.explanation and (score.tip or score.level == 3), dim
+            # A strong (level 3) behaviour has no higher level to aim for: no tip; at level 2 the
+            # tip asks only for what the strong level names beyond what the reply did, so a reply
+            # that did all of it (time made, an open question asked) gets none either.
+            assert score.explanation and (score.tip or score.level >= 2), dim
             for span in score.evidence:
                 assert span and span in result.text
 
@@ -215,6 +224,59 @@ def test_a_rubric_with_an_extra_dimension_gets_scores_without_code(scorer: Rubri
     # the labelled set still drives the known dimensions of the custom rubric
     assert custom.model is not None and custom.model.covers("attending")
     assert not custom.model.covers("gratitude")
+
+
+def test_a_fifth_dimension_is_scored_moves_trust_and_gets_tips_without_code(
+    scorer: RubricScorer, workload: Scenario
+) -> None:
+    data = load_rubric().model_dump()
+    data["dimensions"].append(
+        {
+            "id": "recognition",
+            "name": "Recognition",
+            "description": "Recognising specific effort or contribution the person has made.",
+            "levels": {
+                1: "A general thanks or acknowledgement.",
+                2: "Recognises something specific they did.",
+                3: "Recognises specific effort and says what it made possible.",
+            },
+            "exemplars": [
+                {
+                    "text": "Thank you for covering the late shift, it kept the ward safe.",
+                    "level": 3,
+                },
+                {"text": "Thanks for sorting the rota last week.", "level": 2},
+                {"text": "Cheers.", "level": 1},
+                {"text": "Is the audit finished?", "level": 0},
+                {"text": "We need the report by Monday.", "level": 0},
+            ],
+            "tip": "Name one thing they did and thank them for it.",
+            "trust_weight": 0.12,
+        }
+    )
+    rubric = Rubric.model_validate(data)
+    custom = RubricScorer(rubric, embedder=scorer.embedder)
+    thanked, task = custom.score_batch(
+        [
+            "Thank you for covering Jo's patients yesterday, it kept the whole bay safe.",
+            "Is the audit done?",
+        ],
+        [SAM, SAM],
+    )
+    level = thanked.level("recognition")
+    assert level >= 2
+    assert task.level("recognition") == 0
+    assert task.dimensions["recognition"].tip == "Name one thing they did and thank them for it."
+    # It moves the persona's trust by its own weight, read from the rubric.
+    state = PersonaState.start(workload.persona)
+    # Compared with the same reply without it (both attending a little, so that neither is a
+    # reply in which nothing was observed).
+    with_it = thanked.model_copy(deep=True)
+    with_it.dimensions["attending"].level = 1
+    without = with_it.model_copy(deep=True)
+    without.dimensions["recognition"].level = 0
+    gained = trust_delta(state, with_it, rubric=rubric) - trust_delta(state, without, rubric=rubric)
+    assert gained == pytest.approx(0.12 * level / 3, abs=1e-3)
 
 
 def test_evidence_starts_at_a_word_and_has_no_nested_duplicates(scorer: RubricScorer) -> None:
@@ -369,13 +431,16 @@ def test_tips_follow_the_level(scorer: RubricScorer) -> None:
     attending = scorer.score("What's been happening on your shift today?", SAM)
     competent = attending.dimensions["attending"]
     assert competent.level == 2
-    assert competent.tip == "To make it strong: " + "makes time and space explicitly and " + (
-        "invites them, in their own words, to say what is going on."
-    )
+    # The reply already invites them to say what is going on: the step left is making time.
+    assert competent.tip == "To make it strong: makes time and space explicitly."
+    time_given = scorer.score("Take all the time you need. I'm listening.", SAM)
+    assert time_given.dimensions["attending"].level == 2
+    assert "time" not in time_given.dimensions["attending"].tip
     # Levels 0-1 get the rubric's tip, how to show the behaviour at all.
     assert attending.dimensions["empathising"].level == 0
     assert attending.dimensions["empathising"].tip == rubric.dimension("empathising").tip
     feeling = scorer.score("That sounds exhausting", SAM).dimensions["empathising"]
     assert feeling.level == 2
-    assert feeling.tip.startswith("To make it strong: names the specific feeling")
+    # The feeling is named already: what is left of the strong level is showing you care.
+    assert feeling.tip == "To make it strong: shows you care about them."
     assert feeling.tip != rubric.dimension("empathising").tip
