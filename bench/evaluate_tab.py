@@ -2,7 +2,7 @@
 
 ``python -m bench.evaluate_tab`` (with ``RAPPORT_HOME`` set to a scratch folder). Building a
 ``RubricScorer`` refits its regressions on the labelled set, which is what dominated a run; the
-tab now reuses the scorer the app warmed at start (``runtime.scorer_for``).
+tab now reuses the scorer the app warmed at start (``Services.scorer``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ def main() -> None:
     """Print the seconds each way takes."""
     from simulator.evaluation.batch import evaluate_file
     from simulator.loading import get_rubric
-    from simulator.runtime import scorer_for
     from simulator.scoring import RubricScorer
+    from simulator.services import Services
     from simulator.store import Store
     from simulator.ui import evaluate
     from simulator.ui.context import AppContext
@@ -37,7 +37,7 @@ def main() -> None:
     evaluate_file(csv, rubric, folder / "before", scorer=scorer)
     scored = time.perf_counter() - start
     print(f"before: a new RubricScorer {built:.1f} s + scoring 6 replies {scored:.1f} s")
-    scorer_for(rubric)  # what the app's warm-up does once at start
+    Services().scorer(rubric)  # what the app's warm-up does once at start
     ctx = AppContext(store=Store(":memory:"), downloads=folder)
     for run in (1, 2):
         start = time.perf_counter()

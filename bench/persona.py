@@ -99,11 +99,11 @@ class PersonaFixture:
 
 def build_fixture(script: Path, store: Path) -> PersonaFixture:
     """Play turns 1-4 of ``script`` (seed 1) and keep the persona requests of turns 3 and 4."""
-    from simulator.runtime import start_session
+    from simulator.services import Services
 
     lines = [line.strip() for line in script.read_text(encoding="utf-8").splitlines()]
     lines = [line for line in lines if line]
-    session = start_session("workload-conflict", seed=1, store=store, trainee="bench")
+    session = Services(store).start_session("workload-conflict", seed=1, trainee="bench")
     recorder = Recorder(session.engine.model)
     session.engine.model = recorder
     for line in lines[:4]:
@@ -194,9 +194,9 @@ def time_ours(
 
 def play_script(lines: list[str], *, seed: int, store: Path) -> list[float]:
     """Seconds per ``Session.respond`` over a whole scripted session."""
-    from simulator.runtime import start_session
+    from simulator.services import Services
 
-    session = start_session("workload-conflict", seed=seed, store=store, trainee="bench")
+    session = Services(store).start_session("workload-conflict", seed=seed, trainee="bench")
     times: list[float] = []
     for line in lines:
         if session.finished:

@@ -89,8 +89,8 @@ def cold_start(store: Path) -> tuple[float, int]:
     that of a whole session.
     """
     code = (
-        "from simulator.runtime import start_session\n"
-        f"s = start_session('workload-conflict', seed=1, store={str(store)!r})\n"
+        "from simulator.services import Services\n"
+        f"s = Services({str(store)!r}).start_session('workload-conflict', seed=1)\n"
         "s.respond('Thanks for stopping, Sam. How are you doing today?')\n"
         "print('first reply', flush=True)\n"
         f"for line in {SCRIPT_LINES!r}:\n"

@@ -36,7 +36,7 @@ def main() -> int:
 
     from simulator.scoring.embeddings import get_embedder
     from simulator.scoring.model import labelled_path
-    from simulator.scoring.scorer import default_scorer
+    from simulator.services import Services
 
     path = Path(args.csv) if args.csv else labelled_path()
     with path.open(encoding="utf-8", newline="") as handle:
@@ -45,7 +45,7 @@ def main() -> int:
     contexts = [r.get("context") or "" for r in rows if r.get("text")]
 
     started = time.perf_counter()
-    scorer = default_scorer()
+    scorer = Services().scorer()
     embedder = get_embedder()
     embedder.encode(texts[:32])
     startup = time.perf_counter() - started

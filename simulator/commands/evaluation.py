@@ -69,19 +69,17 @@ def _add_judge(parser: Any) -> None:
 
 
 def _scorer(args: argparse.Namespace, rubric: Any) -> Any:
-    """The LLM judge when ``--judge`` names a model, else None (the harness builds the scorer)."""
-    if not args.judge:
-        return None
-    from simulator.models import load_model
-    from simulator.scoring.judge import LLMJudgeScorer
+    """The LLM judge when ``--judge`` names a model, else the rubric scorer."""
+    from simulator.services import Services
 
-    return LLMJudgeScorer(rubric, load_model(args.judge))
+    services = Services()
+    return services.judge(args.judge, rubric) if args.judge else services.scorer(rubric)
 
 
 def _rubric(name: str) -> Any:
-    from simulator.scoring.scorer import load_rubric
+    from simulator.services import Services
 
-    return load_rubric(name)
+    return Services().rubric(name)
 
 
 def _progress_bar(total_hint: str) -> Any:
@@ -140,7 +138,7 @@ def agreement_command(args: argparse.Namespace) -> int:
     try:
         rubric = _rubric(args.rubric)
         scorer = _scorer(args, rubric)
-        progress = _progress_bar("judging" if scorer else "scoring")
+        progress = _progress_bar("judging" if args.judge else "scoring")
         try:
             report = run_agreement(args.file, rubric, scorer, progress=progress)
         finally:
@@ -206,7 +204,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         prepare_out_dir(args.out, "--out", inputs=[args.transcripts], force=args.force)
         rubric = _rubric(args.rubric)
         scorer = _scorer(args, rubric)
-        progress = _progress_bar("judging" if scorer else "scoring")
+        progress = _progress_bar("judging" if args.judge else "scoring")
         try:
             result = evaluate_file(
                 args.transcripts, rubric, args.out, progress, scorer, force=args.force

@@ -30,10 +30,10 @@ def register(subparsers: Any) -> None:
 def judgements_command(args: argparse.Namespace) -> int:
     """Rate the judgement set; exit 0 when the pass rate reaches the target, else 1."""
     from simulator.scoring import judgements
-    from simulator.scoring.scorer import default_scorer
+    from simulator.services import Services
 
     lines = judgements.read_judgements(split=args.split)
-    outcomes = judgements.run(default_scorer(), lines)
+    outcomes = judgements.run(Services().scorer(), lines)
     splits = sorted({o.judgement.split for o in outcomes})
     rates = {
         s: judgements.pass_rate([o for o in outcomes if o.judgement.split == s]) for s in splits

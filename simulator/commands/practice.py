@@ -55,13 +55,12 @@ def _fail(message: str) -> int:
 def _start(args: argparse.Namespace) -> Any:
     """A session, or an error message (str) a user can act on."""
     from simulator.loading import LoadError, UnknownNameError
-    from simulator.runtime import start_session
+    from simulator.services import Services
     from simulator.store import StoreError
 
     try:
-        return start_session(
-            args.scenario, model=args.model, seed=args.seed, store=args.db, trainee=args.trainee
-        )
+        services = Services(store=args.db, model=args.model)
+        return services.start_session(args.scenario, seed=args.seed, trainee=args.trainee)
     except (LoadError, UnknownNameError, ModelError, StoreError, EmbedderError) as exc:
         return str(exc)
 
@@ -273,15 +272,15 @@ def persona_check_command(args: argparse.Namespace) -> int:
 
 def warmup_command(args: argparse.Namespace) -> int:
     """Load the persona model and the default scorer once, so their caches exist."""
-    from simulator.loading import LoadError, UnknownNameError, get_rubric
-    from simulator.models import load_model
-    from simulator.runtime import scorer_for
+    from simulator.loading import LoadError, UnknownNameError
+    from simulator.services import Services
 
     # Tuning the scorer's encoder takes minutes on a first run: show its progress.
     logging.getLogger("simulator.scoring.tuning").setLevel(logging.INFO)
+    services = Services(model=args.model)
     try:
-        model = load_model(args.model)
-        scorer_for(get_rubric(DEFAULT_RUBRIC_ID)).score("How are you doing?")
+        model = services.model()
+        services.scorer().score("How are you doing?")
     except (ModelError, LoadError, UnknownNameError, EmbedderError) as exc:
         return _fail(str(exc))
     print(f"ready: persona model {model.name}, scorer {DEFAULT_RUBRIC_ID}", file=sys.stderr)

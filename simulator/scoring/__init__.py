@@ -14,7 +14,7 @@ from simulator.scoring.types import DimensionScore, ReplyScore, Scorer
 if TYPE_CHECKING:
     from simulator.scoring.embeddings import Embedder, get_embedder
     from simulator.scoring.judge import LLMJudgeScorer
-    from simulator.scoring.scorer import RubricScorer, default_scorer
+    from simulator.scoring.scorer import RubricScorer
     from simulator.scoring.twin import get_scorer_embedder
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "ReplyScore",
     "RubricScorer",
     "Scorer",
-    "default_scorer",
     "get_embedder",
     "get_scorer_embedder",
 ]
@@ -35,7 +34,6 @@ _LAZY = {
     "get_scorer_embedder": "simulator.scoring.twin",
     "LLMJudgeScorer": "simulator.scoring.judge",
     "RubricScorer": "simulator.scoring.scorer",
-    "default_scorer": "simulator.scoring.scorer",
 }
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.schema import DEFAULT_RUBRIC_ID, Dimension, Pitfall, Rubric
+from simulator.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import evidence, feedback
 from simulator.scoring.embeddings import Embedder
@@ -709,28 +709,3 @@ def _fixing_before_listening(rubric: Rubric, preds: Predictions, i: int, context
         and max(listening, default=0.0) < 0.3
         and cue_module.extract(context).features[cue_module.FEATURE_NAMES.index("feeling_word")] > 0
     )
-
-
-def load_rubric(rubric_id: str = DEFAULT_RUBRIC_ID) -> Rubric:
-    """Load a rubric by id or YAML path (``simulator.loading.get_rubric``: the one loader).
-
-    Args:
-        rubric_id: The rubric's id, e.g. ``compassionate-leadership``, or a path to its YAML.
-
-    Returns:
-        The validated rubric.
-    """
-    from simulator.loading import get_rubric
-
-    return get_rubric(rubric_id)
-
-
-_DEFAULT: RubricScorer | None = None
-
-
-def default_scorer() -> RubricScorer:
-    """The scorer for the shipped compassionate-leadership rubric (built once per process)."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = RubricScorer(load_rubric(DEFAULT_RUBRIC_ID))
-    return _DEFAULT

@@ -149,12 +149,9 @@ def warm_up(ctx: AppContext) -> None:
 
     def work() -> None:
         try:
-            from simulator.loading import get_rubric
-            from simulator.models import load_model
-            from simulator.runtime import scorer_for
-
-            load_model(ctx.model)
-            scorer_for(get_rubric("compassionate-leadership"))
+            services = ctx.services
+            services.model()
+            services.scorer()
         except Exception as exc:  # the first conversation reports it properly; say it here too
             print(f"note: warming up the model failed: {exc}", file=sys.stderr)
         finally:

@@ -227,12 +227,10 @@ def preview(ctx: AppContext, allowed: bool, text: str | None, test_line: str | N
     if not test_line or not test_line.strip():
         lines.append("\n_Type a test line to hear how the persona replies._")
         return "\n".join(lines)
-    from simulator.runtime import preview_session
-
     ctx.wait_until_warm()
     try:
         # Never stored: a preview must not appear in anyone's history.
-        session = preview_session(scenario, model=ctx.model)
+        session = ctx.services.preview_session(scenario)
         rubric = session.rubric
         turn = session.respond(test_line)
     except InputError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from simulator.inputfiles import InputRefused, loads_json
+from simulator.schema import DEFAULT_RUBRIC_ID
 
 MAX_CARD_BYTES = 1024 * 1024
 LINE_MAX = 400
@@ -177,7 +178,7 @@ def card_to_yaml(text: str) -> str:
         "learner_role": "Manager",
         "setting": "workplace",
         "difficulty": "medium",
-        "rubric": "compassionate-leadership",
+        "rubric": DEFAULT_RUBRIC_ID,
         "max_turns": 10,
         "persona": {
             "name": name,

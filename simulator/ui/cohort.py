@@ -22,7 +22,8 @@ from typing import Any
 import gradio as gr
 
 from simulator.evaluation.csvfiles import safe_writer
-from simulator.loading import available_rubrics, available_scenarios
+from simulator.loading import available_scenarios
+from simulator.services import Services
 from simulator.store import Cohort, SessionSummary, StoreError
 from simulator.ui import identity
 from simulator.ui.context import ANONYMOUS, AppContext, clean_name
@@ -134,8 +135,7 @@ def join(ctx: AppContext, trainee: str | None, code: str | None) -> str:
 
 
 def _dims() -> tuple[list[str], list[str]]:
-    rubrics = available_rubrics()
-    rubric = rubrics.get("compassionate-leadership") or next(iter(rubrics.values()), None)
+    rubric = Services().default_rubric()
     if rubric is None:
         return [], []
     return list(rubric.dimension_ids), [rubric.dimension(d).name for d in rubric.dimension_ids]

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.services import Services
 from simulator.store import Store
 from simulator.ui.auth import AdminGate
 from simulator.ui.throttle import AttemptLimiter
@@ -108,6 +109,11 @@ class AppContext:
     limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
     trusted_header: str | None = None
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+
+    @property
+    def services(self) -> Services:
+        """The composition root for this app: its store and persona model spec."""
+        return Services(self.store, self.model)
 
     def wait_until_warm(self, seconds: float = 600) -> None:
         """Block until the warm-up is done, so a model is never loaded twice at once."""

@@ -304,10 +304,10 @@ def run(
         return EvaluationView("Upload a .json, .jsonl or .csv file.")
     if source.stat().st_size > MAX_UPLOAD_BYTES:
         return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
-    from simulator.loading import LoadError, get_rubric
-    from simulator.runtime import scorer_for
+    from simulator.loading import LoadError
 
-    rubric = get_rubric("compassionate-leadership")
+    services = ctx.services
+    rubric = services.rubric()
     out_dir = Path(tempfile.mkdtemp(prefix="report-", dir=ctx.download_dir()))
     report = _progress_adapter(progress)
     progress(0.0, "Loading the scorer")
@@ -320,14 +320,14 @@ def run(
 
             # The app's scorer, built once per process (and warmed at start): a new
             # RubricScorer refits its regressions, which took most of a run's time.
-            recorder = RecordingScorer(scorer_for(rubric))
+            recorder = RecordingScorer(services.scorer(rubric))
             agreement = run_agreement(source, rubric, scorer=recorder, progress=report)
             misses = disagreements(read_labelled_csv(source, rubric), recorder.scores, THRESHOLD)
             view = agreement_view(agreement, out_dir, misses)
         else:
             from simulator.evaluation.batch import evaluate_file
 
-            scorer = scorer_for(rubric)
+            scorer = services.scorer(rubric)
             result = evaluate_file(source, rubric, out_dir, scorer=scorer, progress=report)
             view = batch_view(result, out_dir)
     except (ValueError, LoadError, OSError, KeyError, UnicodeDecodeError) as exc:

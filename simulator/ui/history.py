@@ -13,8 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-from simulator.loading import available_rubrics, available_scenarios
+from simulator.loading import available_scenarios
 from simulator.schema import Rubric
+from simulator.services import Services
 from simulator.store import StoreError
 from simulator.trainees import name_key
 from simulator.ui import identity
@@ -42,8 +43,7 @@ class HistoryView:
 
 
 def _rubric() -> Rubric | None:
-    rubrics = available_rubrics()
-    return rubrics.get("compassionate-leadership") or next(iter(rubrics.values()), None)
+    return Services().default_rubric()
 
 
 def _verified(

@@ -273,17 +273,13 @@ def start(
     ctx: AppContext, scenario_id: str | None, mode_label: str | None, trainee: str | None
 ) -> PracticeView:
     """Start a new conversation; the persona's opening line is the first message."""
-    from simulator.runtime import start_session
-
     scenario = _scenario(scenario_id)
     if scenario is None:
         return PracticeView(notice="Pick a situation first, then press Start conversation.")
     ctx.wait_until_warm()
     try:
-        session = start_session(
+        session = ctx.services.start_session(
             scenario,
-            model=ctx.model,
-            store=ctx.store,
             trainee=clean_name(trainee) or ANONYMOUS,
             mode=mode_of(mode_label),
         )

@@ -16,8 +16,7 @@ from simulator.evaluation.agreement import (
     bootstrap_auroc_ci,
     run_agreement,
 )
-from simulator.scoring import default_scorer
-from simulator.scoring.scorer import load_rubric
+from simulator.services import Services
 
 DATA = Path(__file__).parent / "data"
 
@@ -39,7 +38,7 @@ def test_auroc_and_bootstrap_on_known_values() -> None:
 
 def test_harness_reports_every_dimension_and_bad_rows() -> None:
     report = run_agreement(
-        DATA / "labelled-small.csv", load_rubric(), default_scorer(), bootstrap=200
+        DATA / "labelled-small.csv", Services().rubric(), Services().scorer(), bootstrap=200
     )
     assert report.n == 17
     assert sorted(b.line for b in report.bad_rows) == [14, 18]
@@ -62,7 +61,7 @@ def test_a_one_class_dimension_is_null_with_a_reason(tmp_path: Path) -> None:
         "text,attending,helping\nWhat's going on?,1,0\nDid you send it?,0,0\nHow are you?,1,0\n",
         encoding="utf-8",
     )
-    report = run_agreement(path, load_rubric(), default_scorer(), bootstrap=50)
+    report = run_agreement(path, Services().rubric(), Services().scorer(), bootstrap=50)
     assert report.dimensions["helping"].auroc is None
     assert "one class" in (report.dimensions["helping"].reason or "")
     assert report.dimensions["attending"].auroc is not None
@@ -73,11 +72,11 @@ def test_unusable_files_raise_clear_errors(tmp_path: Path) -> None:
     no_text = tmp_path / "no-text.csv"
     no_text.write_text("reply,attending\nhi,1\n", encoding="utf-8")
     with pytest.raises(AgreementError, match="no 'text' column"):
-        run_agreement(no_text, load_rubric(), default_scorer())
+        run_agreement(no_text, Services().rubric(), Services().scorer())
     no_labels = tmp_path / "no-labels.csv"
     no_labels.write_text("text,score\nhi,1\n", encoding="utf-8")
     with pytest.raises(AgreementError, match="no label column"):
-        run_agreement(no_labels, load_rubric(), default_scorer())
+        run_agreement(no_labels, Services().rubric(), Services().scorer())
 
 
 def test_cli_json_prints_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:

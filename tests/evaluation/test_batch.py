@@ -12,8 +12,7 @@ import pytest
 from simulator.commands import evaluation as commands
 from simulator.evaluation.batch import evaluate_file
 from simulator.evaluation.inputs import EvaluationError
-from simulator.scoring import default_scorer
-from simulator.scoring.scorer import load_rubric
+from simulator.services import Services
 
 DATA = Path(__file__).parent / "data"
 
@@ -22,10 +21,10 @@ def test_jsonl_transcripts_with_malformed_lines(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     result = evaluate_file(
         DATA / "transcripts.jsonl",
-        load_rubric(),
+        Services().rubric(),
         tmp_path / "out",
         progress=lambda done, total: calls.append((done, total)),
-        scorer=default_scorer(),
+        scorer=Services().scorer(),
     )
     assert result.n_replies == 5 and result.n_transcripts == 2
     assert result.n_scored == 4  # the empty reply is unscored, not given a midpoint
@@ -48,7 +47,9 @@ def test_jsonl_transcripts_with_malformed_lines(tmp_path: Path) -> None:
 
 
 def test_csv_replies(tmp_path: Path) -> None:
-    result = evaluate_file(DATA / "replies.csv", load_rubric(), tmp_path, scorer=default_scorer())
+    result = evaluate_file(
+        DATA / "replies.csv", Services().rubric(), tmp_path, scorer=Services().scorer()
+    )
     assert result.n_replies == 3 and result.n_transcripts == 2
     assert [m.line for m in result.malformed] == [4, 5]
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
@@ -57,11 +58,11 @@ def test_csv_replies(tmp_path: Path) -> None:
 
 def test_unusable_input_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EvaluationError, match="not a file"):
-        evaluate_file(tmp_path / "missing.jsonl", load_rubric(), tmp_path)
+        evaluate_file(tmp_path / "missing.jsonl", Services().rubric(), tmp_path)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("nonsense\n", encoding="utf-8")
     with pytest.raises(EvaluationError, match="no learner replies"):
-        evaluate_file(bad, load_rubric(), tmp_path / "out")
+        evaluate_file(bad, Services().rubric(), tmp_path / "out")
 
 
 def test_cli_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

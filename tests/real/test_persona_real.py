@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from simulator.persona_check import ScriptResult, play_script, read_scripts
-from simulator.runtime import start_session
+from simulator.services import Services
 from simulator.store import Store
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "examples" / "scripts"
@@ -25,7 +25,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def play(scenario: str, script: str, store: Store) -> ScriptResult:
     lines = read_scripts(SCRIPTS / scenario)[script]
-    session = start_session(scenario, seed=1, store=store, trainee=f"test-{script}")
+    session = Services(store).start_session(scenario, seed=1, trainee=f"test-{script}")
     result = play_script(session, script, lines)
     session.end()
     stored = store.load_transcript(session.transcript.session_id)
@@ -74,7 +74,7 @@ def test_sessions_played_at_once_share_decoding_and_stay_in_character(
 
     def worker(scenario: str, seed: int) -> None:
         lines = read_scripts(SCRIPTS / scenario)["caring"]
-        session = start_session(scenario, seed=seed, store=store, trainee=f"at-once-{seed}")
+        session = Services(store).start_session(scenario, seed=seed, trainee=f"at-once-{seed}")
         results[f"{scenario}-{seed}"] = play_script(session, "caring", lines)
         session.end()
 

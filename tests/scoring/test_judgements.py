@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.scoring import default_scorer
 from simulator.scoring import judgements as jd
 from simulator.scoring.types import DimensionScore, ReplyScore
+from simulator.services import Services
 
 
 def _score(levels: dict[str, int], pitfalls: list[str] | None = None) -> ReplyScore:
@@ -48,7 +48,7 @@ def test_constraints_say_what_broke() -> None:
 
 @pytest.fixture(scope="module")
 def outcomes() -> list[jd.Outcome]:
-    return jd.run(default_scorer(), jd.read_judgements())
+    return jd.run(Services().scorer(), jd.read_judgements())
 
 
 @pytest.mark.parametrize("split", [jd.TUNING, jd.HELD_OUT])

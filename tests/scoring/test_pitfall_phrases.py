@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.scoring import default_scorer
+from simulator.services import Services
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ from simulator.scoring import default_scorer
     ],
 )
 def test_pitfall_is_caught(reply: str, pitfall: str) -> None:
-    assert pitfall in default_scorer().score(reply).pitfalls
+    assert pitfall in Services().scorer().score(reply).pitfalls
 
 
 @pytest.mark.parametrize(
@@ -27,4 +27,4 @@ def test_pitfall_is_caught(reply: str, pitfall: str) -> None:
     ["That sounds like a really hard night. What happened?", "It's a big deal, and it matters."],
 )
 def test_caring_replies_are_not_pitfalls(reply: str) -> None:
-    assert default_scorer().score(reply).pitfalls == []
+    assert Services().scorer().score(reply).pitfalls == []

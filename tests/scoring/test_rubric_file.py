@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from simulator.scoring.scorer import load_rubric
+from simulator.services import Services
 
 
 def test_shipped_rubric_has_the_four_behaviours_and_pitfalls() -> None:
-    rubric = load_rubric("compassionate-leadership")
+    rubric = Services().rubric("compassionate-leadership")
     assert rubric.dimension_ids == ["attending", "understanding", "empathising", "helping"]
     for dim in rubric.dimensions:
         assert 6 <= len(dim.exemplars) <= 10

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from simulator.schema import Rubric, Scenario
-from simulator.scoring import RubricScorer, default_scorer
+from simulator.scoring import RubricScorer
 from simulator.scoring.evidence import Candidate, choose
 from simulator.scoring.scorer import (
     MAX_REPLY_CHARS,
     SCORER_NAME,
     SCORER_VERSION,
-    load_rubric,
 )
+from simulator.services import Services
 from simulator.state import PersonaState, trust_delta
 
 SAM = "They gave me two extra patients again. Nobody even asked."
@@ -77,7 +77,7 @@ PITFALLS = [
 
 @pytest.fixture(scope="module")
 def scorer() -> RubricScorer:
-    return default_scorer()
+    return Services().scorer()
 
 
 @pytest.mark.parametrize(("reply", "context", "dimension"), GOLDEN)
@@ -180,7 +180,7 @@ def test_evidence_is_always_a_verbatim_substring(scorer: RubricScorer) -> None:
 
 
 def test_a_rubric_with_an_extra_dimension_gets_scores_without_code(scorer: RubricScorer) -> None:
-    data = load_rubric().model_dump()
+    data = Services().rubric().model_dump()
     data["dimensions"].append(
         {
             "id": "gratitude",
@@ -229,7 +229,7 @@ def test_a_rubric_with_an_extra_dimension_gets_scores_without_code(scorer: Rubri
 def test_a_fifth_dimension_is_scored_moves_trust_and_gets_tips_without_code(
     scorer: RubricScorer, workload: Scenario
 ) -> None:
-    data = load_rubric().model_dump()
+    data = Services().rubric().model_dump()
     data["dimensions"].append(
         {
             "id": "recognition",

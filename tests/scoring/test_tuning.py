@@ -12,8 +12,8 @@ from simulator.schema import Rubric
 from simulator.scoring import RubricScorer, get_embedder, get_scorer_embedder, tuning
 from simulator.scoring.embeddings import MODEL_NAME, Embedder, shipped_model_path
 from simulator.scoring.model import read_labelled
-from simulator.scoring.scorer import load_rubric
 from simulator.scoring.twin import TwinEmbedder
+from simulator.services import Services
 
 TEXTS = [
     "What's been happening on your shifts this week?",
@@ -87,7 +87,7 @@ def test_regressions_read_the_tuned_vectors_and_similarity_the_shipped_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RAPPORT_CACHE", str(tmp_path))
-    data = load_rubric().model_dump()
+    data = Services().rubric().model_dump()
     # A dimension the labelled set lacks is rated by similarity to its exemplars alone.
     data["dimensions"].append(
         {
@@ -175,7 +175,7 @@ def test_scores_stay_available_when_tuning_fails(
     np.testing.assert_array_equal(shipped, tuned)
     assert embedder.resolved_name() == MODEL_NAME
     assert "disk full" in caplog.text and "untuned" in caplog.text
-    score = RubricScorer(load_rubric(), embedder=embedder).score(TEXTS[0])
+    score = RubricScorer(Services().rubric(), embedder=embedder).score(TEXTS[0])
     assert score.unscored_reason is None and score.level("attending") >= 2
 
 

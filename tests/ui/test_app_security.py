@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from simulator.loading import available_scenarios
-from simulator.runtime import start_session
+from simulator.services import Services
 from simulator.trainees import hash_passphrase
 from simulator.ui.app import build_app, launch_options
 from simulator.ui.auth import AdminGate
@@ -74,7 +74,7 @@ def secured(ctx: AppContext, free_port: int, rapport_home: Path) -> Iterator[tup
     ctx.max_upload_mb = 1
     ctx.limiter = AttemptLimiter(free_failures=1000, global_failures=1000)
     ctx.store.claim_trainee("Jo", hash_passphrase(JO_PASSPHRASE))
-    session = start_session("workload-conflict", model="scripted", store=ctx.store, trainee="Jo")
+    session = Services(ctx.store, "scripted").start_session("workload-conflict", trainee="Jo")
     session.respond("What's been happening on your shifts?")
     demo = build_app(ctx)
     demo.launch(

@@ -188,10 +188,10 @@ def test_runs_reuse_the_apps_scorer_instead_of_refitting_one(
     ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from simulator.loading import get_rubric
-    from simulator.runtime import scorer_for
     from simulator.scoring import scorer as scorer_module
+    from simulator.services import Services
 
-    scorer_for(get_rubric("compassionate-leadership"))  # what the app's warm-up builds
+    Services().scorer(get_rubric("compassionate-leadership"))  # what the app's warm-up builds
 
     def refit(*args: object, **kwargs: object) -> None:
         raise AssertionError("a new RubricScorer was built for one evaluation")
