@@ -309,7 +309,8 @@ def run_agreement(
     Raises:
         AgreementError: The file cannot be read or has no usable columns.
     """
-    from simulator.scoring.scorer import THRESHOLD, RubricScorer
+    from simulator.scoring.scorer import RubricScorer
+    from simulator.scoring.types import THRESHOLD
 
     data = read_labelled_csv(Path(path), rubric)
     if not data.texts:

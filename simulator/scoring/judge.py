@@ -35,13 +35,13 @@ from simulator.scoring import feedback
 from simulator.scoring.cues import distinct_spans
 from simulator.scoring.evidence import MAX_EVIDENCE
 from simulator.scoring.judge_prompt import messages
-from simulator.scoring.scorer import (
+from simulator.scoring.types import (
     THRESHOLD,
+    DimensionScore,
+    ReplyScore,
     paired_contexts,
     unscored_reason,
-    unscored_score,
 )
-from simulator.scoring.types import DimensionScore, ReplyScore
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class LLMJudgeScorer:
         for reply, context in zip(replies, contexts, strict=True):
             reason = unscored_reason(reply)
             if reason is not None:
-                out.append(unscored_score(self.rubric, reply, reason, *self._identity()))
+                out.append(ReplyScore.unscored(self.rubric, reply, reason, *self._identity()))
                 continue
             out.append(self._judge(reply, context if isinstance(context, str) else ""))
         return out
@@ -284,13 +284,13 @@ class LLMJudgeScorer:
                     f"replies in a row; last error: {exc}"
                 ) from exc
             reason = f"the judge model failed: {exc}"
-            return unscored_score(self.rubric, reply, reason, *self._identity())
+            return ReplyScore.unscored(self.rubric, reply, reason, *self._identity())
         self._errors_in_a_row = 0
         try:
             verdict = parse_answer(answer, self.rubric)
         except UnparseableAnswer as exc:
             log.info("unscored reply %r: %s", reply[:60], exc)
-            return unscored_score(self.rubric, reply, str(exc), *self._identity())
+            return ReplyScore.unscored(self.rubric, reply, str(exc), *self._identity())
         return self._reply_score(reply, verdict)
 
     def _reply_score(self, reply: str, verdict: _Verdict) -> ReplyScore:

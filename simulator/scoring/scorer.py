@@ -43,15 +43,15 @@ from simulator.scoring import cues as cue_module
 from simulator.scoring import evidence, feedback
 from simulator.scoring.embeddings import Embedder
 from simulator.scoring.twin import get_scorer_embedder
-from simulator.scoring.types import DimensionScore, ReplyScore
+from simulator.scoring.types import (
+    THRESHOLD,
+    DimensionScore,
+    ReplyScore,
+    paired_contexts,
+    unscored_reason,
+)
 
 log = logging.getLogger(__name__)
-
-MAX_REPLY_CHARS = 2000
-"""Replies longer than this are unscored: the rubric rates one conversational turn."""
-
-THRESHOLD = 0.5
-"""A behaviour counts as present when its probability reaches this (the scorer's own cut-off)."""
 
 PITFALL_SIMILARITY = 0.72
 """Cosine similarity to a pitfall example above which the pitfall is reported."""
@@ -70,67 +70,6 @@ SCORER_VERSION = "2"
 SENTENCE_EVIDENCE_BATCH = 16
 """Batches up to this many replies embed their sentences to choose evidence; larger ones rank
 sentences by cues only (embedding every sentence would cost about half as much again as scoring)."""
-
-
-def unscored_reason(reply: object) -> str | None:
-    """Why a reply cannot be rated, or None when it can.
-
-    Args:
-        reply: Whatever the caller passed as the reply.
-
-    Returns:
-        A reason a person can act on, or None.
-    """
-    if not isinstance(reply, str):
-        return f"the reply is not text (got {type(reply).__name__})"
-    if not reply.strip():
-        return "the reply is empty"
-    if len(reply) > MAX_REPLY_CHARS:
-        return (
-            f"the reply is {len(reply)} characters long; the limit is {MAX_REPLY_CHARS} "
-            "(rate one conversational turn at a time)"
-        )
-    if not any(ch.isalpha() for ch in reply):
-        return "the reply has no words"
-    return None
-
-
-def paired_contexts(replies: Sequence[Any], contexts: Sequence[Any] | None) -> Sequence[Any]:
-    """One context per reply ("" each when none were given).
-
-    Raises:
-        ValueError: The lengths differ.
-    """
-    if contexts is None:
-        return [""] * len(replies)
-    if len(contexts) != len(replies):
-        raise ValueError(
-            f"got {len(replies)} replies but {len(contexts)} contexts; pass one context each"
-        )
-    return contexts
-
-
-def unscored_score(
-    rubric: Rubric,
-    reply: object,
-    reason: str,
-    scorer: str = SCORER_NAME,
-    scorer_version: str = SCORER_VERSION,
-) -> ReplyScore:
-    """The result for a reply that cannot be rated: every dimension unscored, with the reason
-    (and which scorer could not rate it)."""
-    text = reply if isinstance(reply, str) else repr(reply)
-    return ReplyScore(
-        text=text[:MAX_REPLY_CHARS],
-        rubric_id=rubric.id,
-        rubric_version=rubric.version,
-        dimensions={
-            d.id: DimensionScore(explanation=f"Unscored: {reason}.") for d in rubric.dimensions
-        },
-        unscored_reason=reason,
-        scorer=scorer,
-        scorer_version=scorer_version,
-    )
 
 
 @dataclass
@@ -331,7 +270,9 @@ class RubricScorer:
         for i, reply in enumerate(replies):
             reason = unscored_reason(reply)
             if reason is not None:
-                results[i] = unscored_score(self.rubric, reply, reason)
+                results[i] = ReplyScore.unscored(
+                    self.rubric, reply, reason, SCORER_NAME, SCORER_VERSION
+                )
             else:
                 todo.append(i)
         if todo:

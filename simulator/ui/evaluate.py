@@ -316,7 +316,7 @@ def run(
             if source.suffix.lower() != ".csv":
                 return EvaluationView("The agreement check needs a labelled .csv file.")
             from simulator.evaluation.agreement import read_labelled_csv, run_agreement
-            from simulator.scoring.scorer import THRESHOLD
+            from simulator.scoring.types import THRESHOLD
 
             # The app's scorer, built once per process (and warmed at start): a new
             # RubricScorer refits its regressions, which took most of a run's time.
