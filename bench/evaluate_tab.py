@@ -14,11 +14,11 @@ from pathlib import Path
 
 def main() -> None:
     """Print the seconds each way takes."""
+    from simulator.content.loading import get_rubric
     from simulator.evaluation.batch import evaluate_file
-    from simulator.loading import get_rubric
     from simulator.scoring import RubricScorer
     from simulator.services import Services
-    from simulator.store import Store
+    from simulator.store.database import Store
     from simulator.ui import evaluate
     from simulator.ui.context import AppContext
 

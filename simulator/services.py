@@ -16,12 +16,17 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from simulator.loading import available_rubrics, available_scenarios, get_rubric, get_scenario
+from simulator.content.loading import (
+    available_rubrics,
+    available_scenarios,
+    get_rubric,
+    get_scenario,
+)
+from simulator.content.schema import DEFAULT_RUBRIC_ID, Rubric, Scenario
+from simulator.conversation.session import Session
 from simulator.models import ChatModel, load_model
-from simulator.schema import DEFAULT_RUBRIC_ID, Rubric, Scenario
 from simulator.scoring.types import Scorer
-from simulator.session import Session
-from simulator.store import Store
+from simulator.store.database import Store
 
 if TYPE_CHECKING:
     from simulator.scoring.scorer import RubricScorer

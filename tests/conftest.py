@@ -16,9 +16,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from simulator.loading import get_rubric, get_scenario
+from simulator.content.loading import get_rubric, get_scenario
+from simulator.content.schema import Rubric, Scenario
 from simulator.models.fake import ScriptedModel
-from simulator.schema import Rubric, Scenario
 from tests.fakes import DictatedScorer
 
 SLOW_MARKERS = ("slow", "real_model", "browser")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.docs import AUTHORING_DOC, END, START, field_reference, main, render
+from simulator.content.docs import AUTHORING_DOC, END, START, field_reference, main, render
 
 
 def test_authoring_guide_reference_is_up_to_date() -> None:
     current = AUTHORING_DOC.read_text(encoding="utf-8")
-    assert render(current) == current, "run: python -m simulator.docs"
+    assert render(current) == current, "run: python -m simulator.content.docs"
 
 
 def test_reference_covers_every_model() -> None:

@@ -6,10 +6,17 @@ import random
 
 import pytest
 
+from simulator.content.schema import Move, Scenario
 from simulator.models.fake import ScriptedModel
-from simulator.persona import PersonaEngine, beat_opening, build_messages, choose_beat, clean, guard
-from simulator.schema import Move, Scenario
-from simulator.state import PersonaState
+from simulator.persona.engine import (
+    PersonaEngine,
+    beat_opening,
+    build_messages,
+    choose_beat,
+    clean,
+    guard,
+)
+from simulator.persona.state import PersonaState
 
 
 def test_prompt_is_exact_and_keeps_secrets(workload: Scenario) -> None:
@@ -197,8 +204,8 @@ def test_a_reveal_starts_the_model_on_more_of_the_line(workload: Scenario) -> No
 
 
 def test_every_authored_line_passes_the_character_checks() -> None:
-    from simulator.loading import available_scenarios
-    from simulator.persona import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+    from simulator.content.loading import available_scenarios
+    from simulator.persona.engine import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
 
     for scenario in available_scenarios().values():
         persona = scenario.persona

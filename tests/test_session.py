@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.session import InputError, Session
 from simulator.models.base import ModelError
 from simulator.models.fake import ScriptedModel
-from simulator.schema import Rubric, Scenario
 from simulator.scoring.types import ReplyScore
-from simulator.session import InputError, Session
-from simulator.store import Store
+from simulator.store.database import Store
 from tests.fakes import DictatedScorer
 
 

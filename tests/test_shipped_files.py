@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loading import lint_scenario, load_directory, load_rubric, load_scenario
-from simulator.paths import SHIPPED_RUBRICS_DIR, SHIPPED_SCENARIOS_DIR
-from simulator.schema import Scenario
+from simulator.content.loading import lint_scenario, load_directory, load_rubric, load_scenario
+from simulator.content.schema import Scenario
+from simulator.files.paths import SHIPPED_RUBRICS_DIR, SHIPPED_SCENARIOS_DIR
 
 
 def _yaml(folder: Path) -> list[Path]:
@@ -79,7 +79,7 @@ class TestScenarioContent:
         assert lint_scenario(scenario) == []
 
     def test_every_mood_has_beats_for_every_move(self, scenario: Scenario) -> None:
-        from simulator.schema import Move
+        from simulator.content.schema import Move
 
         for name, state in scenario.persona.mood.states.items():
             missing = [move.value for move in Move if not state.beats.get(move)]

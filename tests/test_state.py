@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.schema import Move, Rubric, Scenario
-from simulator.state import (
+from simulator.content.schema import Move, Rubric, Scenario
+from simulator.persona.state import (
     PersonaState,
     apply,
     classify_move,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator.conversation.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
 from simulator.scoring.types import DimensionScore, ReplyScore
-from simulator.store import SCHEMA_VERSION, Store, StoreError
-from simulator.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
+from simulator.store.database import SCHEMA_VERSION, Store, StoreError
 
 DIMENSIONS = ["attending", "understanding", "empathising", "helping"]
 
@@ -118,7 +118,7 @@ def test_finished_turn_survives_a_crash(tmp_path: Path) -> None:
     db = tmp_path / "crash.sqlite3"
     script = f"""
 import os
-from simulator.store import Store
+from simulator.store.database import Store
 from tests.test_store import make_transcript, make_turn
 store = Store({str(db)!r})
 store.start_session(make_transcript())
@@ -345,7 +345,7 @@ def test_names_are_compared_case_insensitively() -> None:
 
 
 def test_a_name_is_claimed_once_and_can_be_released() -> None:
-    from simulator.trainees import hash_passphrase, verify_passphrase
+    from simulator.store.trainees import hash_passphrase, verify_passphrase
 
     store = Store(":memory:")
     assert store.trainee_credential("Jo") is None
@@ -360,7 +360,7 @@ def test_a_name_is_claimed_once_and_can_be_released() -> None:
 
 
 def test_cohort_listing_for_facilitators() -> None:
-    from simulator.trainees import hash_passphrase
+    from simulator.store.trainees import hash_passphrase
 
     store = Store(":memory:")
     store.start_session(make_transcript("a", trainee="jo", started_at="2025-01-01T09:00Z"))

@@ -56,14 +56,14 @@ def validate_command(args: argparse.Namespace) -> int:
         0 if all are valid, 1 if any is invalid, 2 if a path does not exist or a folder cannot
         be listed.
     """
-    from simulator.loading import (
+    from simulator.content.loading import (
         LoadError,
         available_rubrics,
         load_file,
         scenario_problems,
         unexpected_problem,
     )
-    from simulator.schema import Rubric, Scenario
+    from simulator.content.schema import Rubric, Scenario
 
     missing = False
     files: list[Path] = []
@@ -136,7 +136,7 @@ def schema_command(args: argparse.Namespace) -> int:
     Returns:
         0.
     """
-    from simulator.schema import Rubric, Scenario
+    from simulator.content.schema import Rubric, Scenario
 
     model = Scenario if args.kind == "scenario" else Rubric
     try:

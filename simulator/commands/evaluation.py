@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.schema import DEFAULT_RUBRIC_ID as DEFAULT_RUBRIC
+from simulator.content.schema import DEFAULT_RUBRIC_ID as DEFAULT_RUBRIC
 
 
 def register(subparsers: Any) -> None:
@@ -110,7 +110,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         OSError,
     ]
     try:
-        from simulator.loading import LoadError, UnknownNameError
+        from simulator.content.loading import LoadError, UnknownNameError
 
         errors += [LoadError, UnknownNameError]
     except ImportError:

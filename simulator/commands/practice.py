@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from simulator.content.schema import DEFAULT_RUBRIC_ID
 from simulator.models.base import ModelError
-from simulator.schema import DEFAULT_RUBRIC_ID
 from simulator.scoring.embeddings import EmbedderError
 
 
@@ -54,9 +54,9 @@ def _fail(message: str) -> int:
 
 def _start(args: argparse.Namespace) -> Any:
     """A session, or an error message (str) a user can act on."""
-    from simulator.loading import LoadError, UnknownNameError
+    from simulator.content.loading import LoadError, UnknownNameError
     from simulator.services import Services
-    from simulator.store import StoreError
+    from simulator.store.database import StoreError
 
     try:
         services = Services(store=args.db, model=args.model)
@@ -91,7 +91,7 @@ def turn_json(turn: Any) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Play the script's lines in order; print the transcript (or JSON) on stdout."""
-    from simulator.session import InputError
+    from simulator.conversation.session import InputError
 
     script = Path(args.script)
     try:
@@ -174,7 +174,7 @@ def format_debrief(session: Any) -> str:
 
 def chat_command(args: argparse.Namespace) -> int:
     """Interactive practice: type replies; an empty line or /end ends with the debrief."""
-    from simulator.session import InputError
+    from simulator.conversation.session import InputError
 
     session = _start(args)
     if isinstance(session, str):
@@ -232,7 +232,7 @@ def register_checks(subparsers: Any) -> None:
 
 def persona_check_command(args: argparse.Namespace) -> int:
     """Run each script in its own session; print per-script and overall figures."""
-    from simulator.persona_check import play_script, read_scripts, summary
+    from simulator.evaluation.persona_check import play_script, read_scripts, summary
 
     folder = Path(args.scripts)
     if not folder.is_dir():
@@ -272,7 +272,7 @@ def persona_check_command(args: argparse.Namespace) -> int:
 
 def warmup_command(args: argparse.Namespace) -> int:
     """Load the persona model and the default scorer once, so their caches exist."""
-    from simulator.loading import LoadError, UnknownNameError
+    from simulator.content.loading import LoadError, UnknownNameError
     from simulator.services import Services
 
     # Tuning the scorer's encoder takes minutes on a first run: show its progress.

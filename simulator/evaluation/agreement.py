@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from simulator.content.schema import Rubric
 from simulator.evaluation.csvfiles import CsvError, read_table
-from simulator.inputfiles import InputRefused, read_utf8
-from simulator.schema import Rubric
+from simulator.files.inputfiles import InputRefused, read_utf8
 
 BOOTSTRAP_SAMPLES = 1000
 MAX_INPUT_BYTES = 1024**3

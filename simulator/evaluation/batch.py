@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from simulator.content.schema import Rubric
 from simulator.evaluation.inputs import EvaluationError, nothing_to_score, read_replies
 from simulator.evaluation.report import render_html
 from simulator.evaluation.results import (
@@ -21,8 +22,7 @@ from simulator.evaluation.results import (
     replies_json,
     transcripts_csv,
 )
-from simulator.outputfiles import OutputFolder, OutputRefused
-from simulator.schema import Rubric
+from simulator.files.outputfiles import OutputFolder, OutputRefused
 from simulator.scoring.types import ReplyScore
 
 ProgressFn = Callable[[int, int], None]

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from simulator.evaluation.csvfiles import CsvError, read_table
-from simulator.inputfiles import (
+from simulator.files.inputfiles import (
     InputRefused,
     check_regular_file,
     loads_json,
@@ -126,7 +126,7 @@ def _json_reason(error: json.JSONDecodeError, text: str, unit: str) -> str:
 def _transcript_replies(data: Any) -> list[ReplyRecord]:
     """The replies of one transcript; the context of a reply is the persona's previous line
     (the opening line for the first turn). Raises ValidationError when it is no transcript."""
-    from simulator.transcript import Transcript
+    from simulator.conversation.transcript import Transcript
 
     transcript = Transcript.model_validate(data)
     records: list[ReplyRecord] = []

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.palette import level_colour
-from simulator.schema import Rubric
+from simulator.content.schema import Rubric
+from simulator.evaluation.palette import level_colour
 from simulator.scoring.types import ReplyScore
 
 if TYPE_CHECKING:

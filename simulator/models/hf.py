@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simulator.files.paths import cache_dir
 from simulator.models.base import GenerationRequest, ModelError
 from simulator.models.decoding import Job, PrefixCache, decode, decode_batch
 from simulator.models.embedded import EMBEDDED_NAME, GGUF_FILE, find_embedded_gguf
-from simulator.paths import cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from simulator.schema import Pitfall
+from simulator.content.schema import Pitfall
 from simulator.scoring import cues as cue_module
 
 MAX_EVIDENCE = 3

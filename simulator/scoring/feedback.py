@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from simulator.schema import Dimension, Pitfall, Rubric
+from simulator.content.schema import Dimension, Pitfall, Rubric
 from simulator.scoring.cues import content_words
 
 STRONG_PREFIX = "To make it strong: "

@@ -29,8 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulator.content.schema import Dimension, Pitfall, Rubric
 from simulator.models.base import ChatModel, GenerationRequest, ModelError
-from simulator.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import feedback
 from simulator.scoring.cues import distinct_spans
 from simulator.scoring.evidence import MAX_EVIDENCE

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
+from simulator.content.schema import Dimension, Exemplar, Rubric
 from simulator.models.base import Message
-from simulator.schema import Dimension, Exemplar, Rubric
 
 EXEMPLARS_PER_DIMENSION = 2
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.schema import Rubric
+from simulator.content.schema import Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring.embeddings import Embedder
 
@@ -283,7 +283,7 @@ def _cache_key(rubric: Rubric, data: bytes, embedder: Embedder) -> str:
 def _cached_embeddings(texts: list[str], key: str, embedder: Embedder) -> np.ndarray:
     """Embeddings of the training texts, from the on-disk cache when it matches."""
     try:
-        from simulator.paths import cache_dir
+        from simulator.files.paths import cache_dir
 
         path: Path | None = cache_dir() / "scorer" / f"train-{key}.npy"
     except OSError as exc:  # an unwritable cache only costs start-up time

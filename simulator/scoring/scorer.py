@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.schema import Dimension, Pitfall, Rubric
+from simulator.content.schema import Dimension, Pitfall, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring import evidence, feedback
 from simulator.scoring.embeddings import Embedder

@@ -223,7 +223,7 @@ def ensure_tuned_encoder(
     Raises:
         TuningError: The labelled set cannot be read, or the cache folder cannot be written.
     """
-    from simulator.paths import cache_dir
+    from simulator.files.paths import cache_dir
     from simulator.scoring.model import labelled_path, read_labelled
 
     try:

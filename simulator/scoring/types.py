@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from simulator.schema import Rubric
+    from simulator.content.schema import Rubric
 
 THRESHOLD = 0.5
 """A behaviour counts as present when its probability reaches this (every scorer's cut-off)."""

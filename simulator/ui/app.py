@@ -20,8 +20,8 @@ from typing import Any
 import gradio as gr
 
 import simulator.ui  # noqa: F401  (switches analytics off before gradio is imported)
-from simulator.paths import data_dir
-from simulator.store import Store, StoreError
+from simulator.files.paths import data_dir
+from simulator.store.database import Store, StoreError
 from simulator.ui.admin_tabs import Gate, build_scenarios_tab, check_gated
 from simulator.ui.auth import ConfigError, for_server, load_admin_gate
 from simulator.ui.cohort import build_cohort_tab, build_join_row

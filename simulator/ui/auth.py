@@ -85,7 +85,7 @@ def _config_path() -> Path:
     explicit = os.environ.get("RAPPORT_CONFIG")
     if explicit:
         return Path(explicit).expanduser()
-    from simulator.paths import data_dir
+    from simulator.files.paths import data_dir
 
     return data_dir() / "config.toml"
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from simulator.loading import (
+from simulator.content.cards import CardError, card_to_yaml
+from simulator.content.loading import (
     LoadError,
     available_rubrics,
     parse_scenario_text,
@@ -21,11 +22,10 @@ from simulator.loading import (
     scenario_catalog,
     scenario_problems,
 )
+from simulator.content.schema import Scenario
+from simulator.conversation.session import InputError
+from simulator.files.paths import SHIPPED_SCENARIOS_DIR, user_scenarios_dir
 from simulator.models.base import ModelError
-from simulator.paths import SHIPPED_SCENARIOS_DIR, user_scenarios_dir
-from simulator.schema import Scenario
-from simulator.session import InputError
-from simulator.ui.cards import CardError, card_to_yaml
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 

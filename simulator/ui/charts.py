@@ -10,9 +10,9 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from simulator.palette import level_colour
-from simulator.schema import Rubric
-from simulator.transcript import Debrief
+from simulator.content.schema import Rubric
+from simulator.conversation.transcript import Debrief
+from simulator.evaluation.palette import level_colour
 from simulator.ui.formatting import mood_words
 
 if TYPE_CHECKING:

@@ -21,10 +21,10 @@ from typing import Any
 
 import gradio as gr
 
+from simulator.content.loading import available_scenarios
 from simulator.evaluation.csvfiles import safe_writer
-from simulator.loading import available_scenarios
 from simulator.services import Services
-from simulator.store import Cohort, SessionSummary, StoreError
+from simulator.store.database import Cohort, SessionSummary, StoreError
 from simulator.ui import identity
 from simulator.ui.context import ANONYMOUS, AppContext, clean_name
 from simulator.ui.text import as_text

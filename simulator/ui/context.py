@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.services import Services
-from simulator.store import Store
+from simulator.store.database import Store
 from simulator.ui.auth import AdminGate
 from simulator.ui.throttle import AttemptLimiter
 

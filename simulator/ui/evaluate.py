@@ -304,7 +304,7 @@ def run(
         return EvaluationView("Upload a .json, .jsonl or .csv file.")
     if source.stat().st_size > MAX_UPLOAD_BYTES:
         return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
-    from simulator.loading import LoadError
+    from simulator.content.loading import LoadError
 
     services = ctx.services
     rubric = services.rubric()

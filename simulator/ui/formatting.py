@@ -5,9 +5,9 @@ Formatting only: every number shown here comes from the library (scores, trust, 
 
 from __future__ import annotations
 
-from simulator.schema import Rubric, Scenario
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.transcript import Debrief, Moment, Transcript, Turn
 from simulator.scoring.types import ReplyScore
-from simulator.transcript import Debrief, Moment, Transcript, Turn
 from simulator.ui.text import as_text, quote
 
 LEVEL_MARKS = {0: "○○○", 1: "●○○", 2: "●●○", 3: "●●●"}
@@ -108,11 +108,11 @@ def _concerns(name: str, revealed: int, total: int) -> str:
 
 TRUST_AMOUNTS = ((0.20, "a lot"), (0.10, "noticeably"), (0.0, "a little"))
 """Words for how far one reply moved trust (0-1), largest first. A turning point moves it by at
-least 0.05 (``simulator.debrief.TURNING_POINT``). Under the default trust rules a reply moves it
-by about 0.3 at most (every behaviour at level 3), and the shipped scenarios' mood bands are 0.25
-wide. So under 0.10 is "a little" (one behaviour shown, or a small slip), 0.10 to 0.20
-"noticeably" (a solid listening reply, or dismissing or blaming), and 0.20 or more "a lot" (most
-of the way to the next mood)."""
+least 0.05 (``simulator.conversation.debrief.TURNING_POINT``). Under the default trust rules a
+reply moves it by about 0.3 at most (every behaviour at level 3), and the shipped scenarios' mood
+bands are 0.25 wide. So under 0.10 is "a little" (one behaviour shown, or a small slip), 0.10 to
+0.20 "noticeably" (a solid listening reply, or dismissing or blaming), and 0.20 or more "a lot"
+(most of the way to the next mood)."""
 
 
 def trust_change_words(delta: float) -> str:

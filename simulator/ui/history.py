@@ -13,11 +13,11 @@ from typing import Any
 
 import gradio as gr
 
-from simulator.loading import available_scenarios
-from simulator.schema import Rubric
+from simulator.content.loading import available_scenarios
+from simulator.content.schema import Rubric
 from simulator.services import Services
-from simulator.store import StoreError
-from simulator.trainees import name_key
+from simulator.store.database import StoreError
+from simulator.store.trainees import name_key
 from simulator.ui import identity
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
@@ -126,7 +126,7 @@ def download(
     headers: Headers = None,
 ) -> tuple[Any, Any, str]:
     """The JSON and Markdown transcript of one of this trainee's sessions (passphrase checked)."""
-    from simulator.loading import get_rubric
+    from simulator.content.loading import get_rubric
     from simulator.ui.formatting import transcript_markdown
 
     name, refusal = _verified(ctx, trainee, passphrase, client, headers)

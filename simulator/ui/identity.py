@@ -3,7 +3,7 @@
 Decision (docs/security.md): trainees need no account, so the first time a name is used its
 trainee chooses a passphrase; from then on that passphrase is needed to see the name's history,
 download its transcripts or add sessions under it. Only a salted scrypt hash is stored
-(:mod:`simulator.trainees`). An organisation with single sign-on instead sets
+(:mod:`simulator.store.trainees`). An organisation with single sign-on instead sets
 ``RAPPORT_TRUSTED_USER_HEADER`` and puts the app behind a proxy that signs users in and sets
 that header; then the header is the trainee's name and no passphrase is asked.
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simulator.store import StoreError
-from simulator.trainees import (
+from simulator.store.database import StoreError
+from simulator.store.trainees import (
     hash_passphrase,
     name_key,
     passphrase_problem,

@@ -2,8 +2,8 @@
 
 Handlers are plain functions over a :class:`PracticeView` so they can be tested without a
 browser; :mod:`simulator.ui.practice_tab` wires them to Gradio components. Each browser tab
-keeps its own :class:`~simulator.session.Session` in a ``gr.State``, so two trainees never see
-each other's conversation.
+keeps its own :class:`~simulator.conversation.session.Session` in a ``gr.State``, so two trainees
+never see each other's conversation.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.loading import LoadError, UnknownNameError, available_scenarios
+from simulator.content.loading import LoadError, UnknownNameError, available_scenarios
+from simulator.content.schema import Scenario
+from simulator.conversation.session import InputError, Session
 from simulator.models.base import ModelError
-from simulator.schema import Scenario
-from simulator.session import InputError, Session
-from simulator.store import StoreError
+from simulator.store.database import StoreError
 from simulator.ui.context import ANONYMOUS, AppContext, clean_name
 from simulator.ui.formatting import (
     debrief_markdown,

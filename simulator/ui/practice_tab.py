@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from simulator.session import Session
+from simulator.conversation.session import Session
 from simulator.ui import identity, practice
 from simulator.ui.authoring import is_shipped
 from simulator.ui.context import AppContext

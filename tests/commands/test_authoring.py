@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from simulator.commands.authoring import register, schema_command, validate_command
-from simulator.docs import AUTHORING_DOC
-from simulator.schema import Scenario
+from simulator.content.docs import AUTHORING_DOC
+from simulator.content.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GOOD = ROOT / "tests" / "loading" / "good"
@@ -203,7 +203,7 @@ def test_real_cli_validate_refuses_a_fifo_or_device_unread(
 def test_validate_goes_on_after_an_unforeseen_failure(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import simulator.loading as loading
+    import simulator.content.loading as loading
 
     real = loading.load_file
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from simulator.commands import evaluation as commands
+from simulator.content.schema import Rubric
 from simulator.evaluation.batch import REPORT_FILES, evaluate_file
 from simulator.evaluation.inputs import EvaluationError
-from simulator.outputfiles import OutputFolder, OutputRefused
-from simulator.schema import Rubric
+from simulator.files.outputfiles import OutputFolder, OutputRefused
 from tests.fakes import DictatedScorer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.content.loading import get_rubric
 from simulator.evaluation.agreement import AgreementError, run_agreement
 from simulator.evaluation.inputs import EvaluationError, read_replies
 from simulator.evaluation.results import replies_csv, replies_json, transcripts_csv
-from simulator.loading import get_rubric
 from tests.fakes import DictatedScorer, transcript_record
 from tests.fuzz import characters, fuzz, json_values, mutate, noisy_text
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from simulator.commands import evaluation as commands
+from simulator.content.schema import Rubric
 from simulator.evaluation.agreement import AgreementError, read_labelled_csv, run_agreement
 from simulator.evaluation.batch import evaluate_file
 from simulator.evaluation.csvfiles import FORMULA_STARTS, safe_writer, spreadsheet_safe
 from simulator.evaluation.inputs import EvaluationError, read_replies
-from simulator.schema import Rubric
 from simulator.scoring.types import DimensionScore, ReplyScore
 from tests.fakes import DictatedScorer, transcript_record
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from simulator.commands import evaluation as commands
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.session import Session
 from simulator.evaluation.agreement import read_labelled_csv
 from simulator.evaluation.batch import evaluate_file
 from simulator.evaluation.inputs import EvaluationError, read_replies
 from simulator.models.fake import ScriptedModel
-from simulator.schema import Rubric, Scenario
-from simulator.session import Session
 from tests.fakes import DictatedScorer, transcript_record
 
 

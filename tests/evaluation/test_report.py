@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.content.schema import Rubric
 from simulator.evaluation.inputs import ReplyRecord
 from simulator.evaluation.report import distribution_figure, trajectory_figure, write_html
 from simulator.evaluation.results import EvaluationResult
-from simulator.schema import Rubric
 from simulator.scoring.types import DimensionScore, ReplyScore
 
 DIMS = ("attending", "understanding", "empathising", "helping")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loading import (
+from simulator.content.loading import (
     MAX_FILE_BYTES,
     LoadError,
     load_file,

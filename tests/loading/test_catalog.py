@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import paths
-from simulator.loading import (
+from simulator.content.loading import (
     LoadError,
     UnknownNameError,
     available_scenarios,
@@ -21,6 +20,7 @@ from simulator.loading import (
     scenario_catalog,
     scenario_errors,
 )
+from simulator.files import paths
 
 GOOD = Path(__file__).parent / "good"
 SCENARIO_TEXT = (GOOD / "extra-patients.yaml").read_text()
@@ -213,7 +213,7 @@ def test_what_trainees_see_still_works_beside_a_broken_saved_scenario(
 def test_an_unforeseen_failure_in_one_file_is_listed_not_raised(
     shipped: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulator.loading as loading
+    import simulator.content.loading as loading
 
     (paths.user_scenarios_dir() / "mine.yaml").write_text(
         SCENARIO_TEXT.replace("id: extra-patients", "id: mine")
@@ -238,7 +238,7 @@ def test_an_unforeseen_failure_in_one_file_is_listed_not_raised(
 def test_an_oversized_file_is_refused_before_it_is_opened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulator.inputfiles as inputfiles
+    import simulator.files.inputfiles as inputfiles
 
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as handle:

@@ -12,15 +12,15 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.loading import (
+from simulator.content.cards import CardError, card_to_yaml
+from simulator.content.loading import (
     LoadError,
     load_file,
     parse_rubric_text,
     parse_scenario_text,
     scenario_problems,
 )
-from simulator.paths import SHIPPED_RUBRICS_DIR, SHIPPED_SCENARIOS_DIR
-from simulator.ui.cards import CardError, card_to_yaml
+from simulator.files.paths import SHIPPED_RUBRICS_DIR, SHIPPED_SCENARIOS_DIR
 from tests.fuzz import fuzz, json_values, mutate, noisy_text, words
 
 SCENARIO = (SHIPPED_SCENARIOS_DIR / "workload-conflict.yaml").read_text(encoding="utf-8")

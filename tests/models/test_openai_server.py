@@ -17,12 +17,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.session import Session
 from simulator.models import load_model
 from simulator.models.base import GenerationRequest, ModelError
 from simulator.models.embedded import find_embedded_gguf
 from simulator.models.openai import OpenAIModel
-from simulator.schema import Rubric, Scenario
-from simulator.session import Session
 from tests.fakes import DictatedScorer
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.content.schema import Rubric
 from simulator.models import load_model
-from simulator.schema import Rubric
 from simulator.scoring.judge import LLMJudgeScorer
 
 pytestmark = pytest.mark.real_model

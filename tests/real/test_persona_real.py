@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.persona_check import ScriptResult, play_script, read_scripts
+from simulator.evaluation.persona_check import ScriptResult, play_script, read_scripts
 from simulator.services import Services
-from simulator.store import Store
+from simulator.store.database import Store
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "examples" / "scripts"
 pytestmark = pytest.mark.real_model

@@ -3,7 +3,7 @@ at strong; a pitfall's advice wins wherever it lowered the dimension."""
 
 from __future__ import annotations
 
-from simulator.schema import Rubric
+from simulator.content.schema import Rubric
 from simulator.scoring import feedback
 from simulator.scoring.types import DimensionScore, ReplyScore
 from simulator.ui.formatting import reply_feedback

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from simulator.content.schema import Rubric
 from simulator.models.fake import ScriptedModel
-from simulator.schema import Rubric
 from simulator.scoring.judge import (
     LEVEL_PROBABILITY,
     JudgeError,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.schema import Rubric, Scenario
+from simulator.content.schema import Rubric, Scenario
+from simulator.persona.state import PersonaState, trust_delta
 from simulator.scoring import RubricScorer
 from simulator.scoring.evidence import Candidate, choose
 from simulator.scoring.scorer import (
@@ -14,7 +15,6 @@ from simulator.scoring.scorer import (
     SCORER_VERSION,
 )
 from simulator.services import Services
-from simulator.state import PersonaState, trust_delta
 
 SAM = "They gave me two extra patients again. Nobody even asked."
 

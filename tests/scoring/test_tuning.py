@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.schema import Rubric
+from simulator.content.schema import Rubric
 from simulator.scoring import RubricScorer, get_embedder, get_scorer_embedder, tuning
 from simulator.scoring.embeddings import MODEL_NAME, Embedder, shipped_model_path
 from simulator.scoring.model import read_labelled

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.store import Store
+from simulator.store.database import Store
 from simulator.ui.context import AppContext
 
 

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.loading import available_scenarios
+from simulator.content.loading import available_scenarios
 from simulator.services import Services
-from simulator.trainees import hash_passphrase
+from simulator.store.trainees import hash_passphrase
 from simulator.ui.app import build_app, launch_options
 from simulator.ui.auth import AdminGate
 from simulator.ui.authoring import NOT_SIGNED_IN

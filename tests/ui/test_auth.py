@@ -133,7 +133,7 @@ def test_open_tabs_only_on_loopback() -> None:
 
 
 def test_trainee_names_and_passphrases() -> None:
-    from simulator.trainees import (
+    from simulator.store.trainees import (
         hash_passphrase,
         name_key,
         passphrase_problem,

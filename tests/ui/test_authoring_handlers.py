@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loading import LoadError, lint_scenario, parse_scenario_text, read_text
-from simulator.paths import SHIPPED_SCENARIOS_DIR
+from simulator.content.loading import LoadError, lint_scenario, parse_scenario_text, read_text
+from simulator.files.paths import SHIPPED_SCENARIOS_DIR
 from simulator.ui import authoring, practice
 from simulator.ui.context import AppContext
 from tests.ui.helpers import plain
@@ -248,7 +248,7 @@ def test_a_card_name_on_many_lines_gives_a_draft_that_loads(tmp_path: Path) -> N
 
 
 def test_broken_saved_scenarios_are_listed_for_facilitators_only(rapport_home: Path) -> None:
-    from simulator.paths import user_scenarios_dir
+    from simulator.files.paths import user_scenarios_dir
 
     folder = user_scenarios_dir()
     (folder / "my-ward.yaml").write_text(own_copy(), encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.store import Store
+from simulator.store.database import Store
 from simulator.ui import cohort, practice
 from simulator.ui.context import AppContext
 from tests.ui.helpers import plain

@@ -187,7 +187,7 @@ def test_replies_table_is_compact_and_plots_show_at_their_drawn_size(
 def test_runs_reuse_the_apps_scorer_instead_of_refitting_one(
     ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simulator.loading import get_rubric
+    from simulator.content.loading import get_rubric
     from simulator.scoring import scorer as scorer_module
     from simulator.services import Services
 
@@ -209,9 +209,9 @@ def test_runs_reuse_the_apps_scorer_instead_of_refitting_one(
 def test_level_colours_match_between_the_apps_chart_and_the_html_report() -> None:
     from matplotlib.colors import to_hex
 
+    from simulator.content.loading import get_rubric
+    from simulator.evaluation.palette import LEVEL_COLOURS
     from simulator.evaluation.report import distribution_figure
-    from simulator.loading import get_rubric
-    from simulator.palette import LEVEL_COLOURS
     from simulator.ui.charts import levels_figure
 
     app = levels_figure({"attending": {"levels": {"0": 1, "1": 1, "2": 1, "3": 1}}})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.transcript import Debrief
+from simulator.conversation.transcript import Debrief
 from simulator.ui.charts import trust_figure
 from simulator.ui.formatting import mood_words
 
@@ -31,8 +31,8 @@ def test_trust_chart_uses_the_texts_mood_words_and_keeps_them_off_the_axis() -> 
 
 
 def test_a_reply_over_several_lines_stays_in_its_debrief_table_cell() -> None:
-    from simulator.loading import get_scenario
-    from simulator.transcript import Moment, Transcript, Turn
+    from simulator.content.loading import get_scenario
+    from simulator.conversation.transcript import Moment, Transcript, Turn
     from simulator.ui.formatting import debrief_markdown
 
     scenario = get_scenario("workload-conflict")

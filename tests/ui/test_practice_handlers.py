@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
+from simulator.conversation.session import MAX_REPLY_CHARS, Session
+from simulator.conversation.transcript import Transcript
 from simulator.models import load_model
 from simulator.models.fake import ScriptedModel
-from simulator.session import MAX_REPLY_CHARS, Session
-from simulator.transcript import Transcript
 from simulator.ui import practice
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
@@ -311,7 +311,7 @@ def test_picking_a_situation_changes_nothing_it_does_not_need_to(ctx: AppContext
 
 def _state_names() -> list[tuple[str, str]]:
     """(first name, state) for every mood state of every shipped scenario."""
-    from simulator.loading import available_scenarios
+    from simulator.content.loading import available_scenarios
 
     return [
         (s.persona.first_name, state)
@@ -394,8 +394,8 @@ def test_the_concerns_sentence_reads_for_every_count(
 
 
 def test_equal_behaviour_lines_stay_visible_in_the_debrief_chart() -> None:
-    from simulator.loading import get_rubric
-    from simulator.transcript import BehaviourSummary, Debrief
+    from simulator.content.loading import get_rubric
+    from simulator.conversation.transcript import BehaviourSummary, Debrief
     from simulator.ui.charts import behaviours_figure
 
     same = BehaviourSummary(levels=[1, 2, 2], mean=1.67)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.schema import Rubric, Scenario
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
+from simulator.persona.state import concerns_earned_in
 from simulator.scoring.cues import distinct_spans
-from simulator.state import concerns_earned_in
-from simulator.transcript import BehaviourSummary, Debrief, Moment, Transcript, Turn
 
 TURNING_POINT = 0.05
 """A turn that moves trust by at least this much is shown as a turning point."""

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.conversation.transcript import Debrief, Transcript, Turn, utc_now
 from simulator.scoring.types import DimensionScore, ReplyScore
-from simulator.trainees import name_key
-from simulator.transcript import Debrief, Transcript, Turn, utc_now
+from simulator.store.trainees import name_key
 
 SCHEMA_VERSION = 2
 
@@ -114,8 +114,9 @@ CREATE TABLE IF NOT EXISTS cohort_members (
 """
 
 # Migrations from version N to N+1 (lists of statements), run in order inside the opening
-# transaction when an older file is opened. ``rapport_name_key`` is simulator.trainees.name_key,
-# registered on every connection (SQLite's own lower() folds ASCII only).
+# transaction when an older file is opened. ``rapport_name_key`` is
+# simulator.store.trainees.name_key, registered on every connection (SQLite's own lower() folds
+# ASCII only).
 _MIGRATIONS: dict[int, list[str]] = {
     # 1 -> 2: names compared by key and kept by a passphrase; which scorer, and which version
     # of it, rated each reply ("" for older rows).
@@ -164,7 +165,7 @@ class TraineeSummary:
 
     Attributes:
         name: The name as last typed (or as claimed, when no session is stored yet).
-        key: The form names are compared in (:func:`simulator.trainees.name_key`).
+        key: The form names are compared in (:func:`simulator.store.trainees.name_key`).
         n_sessions: Sessions stored under the name.
         last_started_at: When the newest session started (None without sessions).
         claimed: Whether a passphrase protects the name.
@@ -228,7 +229,7 @@ class Store:
 
     def __init__(self, path: Path | str | None = None) -> None:
         if path is None:
-            from simulator.paths import default_db_path
+            from simulator.files.paths import default_db_path
 
             path = default_db_path()
         self.path = str(path)

@@ -18,9 +18,9 @@ from typing import Literal
 
 import numpy as np
 
+from simulator.content.schema import Move, Scenario
 from simulator.models.base import GenerationRequest, Message
-from simulator.schema import Move, Scenario
-from simulator.state import PersonaState
+from simulator.persona.state import PersonaState
 
 Encode = Callable[[list[str]], np.ndarray]
 """Text -> L2-normalised embedding rows (the scorer's MiniLM embedder fits)."""

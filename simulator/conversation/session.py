@@ -11,13 +11,13 @@ import random
 import uuid
 from typing import Literal, Protocol
 
-from simulator.debrief import build_debrief
+from simulator.content.schema import Rubric, Scenario
+from simulator.conversation.debrief import build_debrief
+from simulator.conversation.transcript import Debrief, Transcript, Turn, utc_now
 from simulator.models.base import ChatModel
-from simulator.persona import Encode, PersonaEngine, choose_beat
-from simulator.schema import Rubric, Scenario
+from simulator.persona.engine import Encode, PersonaEngine, choose_beat
+from simulator.persona.state import PersonaState, apply, classify_move, is_injection, trust_delta
 from simulator.scoring.types import Scorer
-from simulator.state import PersonaState, apply, classify_move, is_injection, trust_delta
-from simulator.transcript import Debrief, Transcript, Turn, utc_now
 
 MAX_REPLY_CHARS = 2000
 
@@ -27,7 +27,7 @@ class InputError(ValueError):
 
 
 class StoreLike(Protocol):
-    """What a session needs from storage (``simulator.store.Store`` provides it)."""
+    """What a session needs from storage (``simulator.store.database.Store`` provides it)."""
 
     def start_session(self, transcript: Transcript) -> None: ...
     def add_turn(self, session_id: str, turn: Turn) -> None: ...

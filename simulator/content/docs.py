@@ -1,9 +1,9 @@
 """Generate the field reference of docs/authoring.md from the pydantic models.
 
 The reference is written between ``<!-- reference:start -->`` and ``<!-- reference:end -->`` so
-the hand-written guide above it is kept. ``python -m simulator.docs`` rewrites the section;
-``python -m simulator.docs --check`` exits 1 when it is out of date (a test does the same), so
-the reference cannot drift from the schema.
+the hand-written guide above it is kept. ``python -m simulator.content.docs`` rewrites the
+section; ``python -m simulator.content.docs --check`` exits 1 when it is out of date (a test does
+the same), so the reference cannot drift from the schema.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from simulator.schema import ID_PATTERN, Rubric, Scenario
+from simulator.content.schema import ID_PATTERN, Rubric, Scenario
 
 START = "<!-- reference:start -->"
 END = "<!-- reference:end -->"
-AUTHORING_DOC = Path(__file__).resolve().parent.parent / "docs" / "authoring.md"
+AUTHORING_DOC = Path(__file__).resolve().parents[2] / "docs" / "authoring.md"
 
 
 def _constraints(metadata: Iterable[Any], is_text: bool) -> list[str]:
@@ -145,7 +145,12 @@ def model_section(model: type[BaseModel], level: int = 3) -> str:
 
 def field_reference(roots: Iterable[type[BaseModel]] = (Scenario, Rubric)) -> str:
     """The whole reference: each root model, then every model nested in it, in field order."""
-    sections = ["## Field reference", "", "Generated from `simulator/schema.py`; do not edit.", ""]
+    sections = [
+        "## Field reference",
+        "",
+        "Generated from `simulator/content/schema.py`; do not edit.",
+        "",
+    ]
     for root in roots:
         seen: list[type[BaseModel]] = []
         queue = [root]
@@ -175,7 +180,7 @@ def render(document: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite (or with ``--check`` verify) the reference section of docs/authoring.md."""
-    parser = argparse.ArgumentParser(prog="python -m simulator.docs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simulator.content.docs", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     parser.add_argument("--path", type=Path, default=AUTHORING_DOC)
     args = parser.parse_args(argv)
@@ -190,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.check:
         print(
-            f"{args.path}: reference is out of date; run python -m simulator.docs", file=sys.stderr
+            f"{args.path}: reference is out of date; run python -m simulator.content.docs",
+            file=sys.stderr,
         )
         return 1
     args.path.write_text(fresh, encoding="utf-8")

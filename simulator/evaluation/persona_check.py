@@ -11,9 +11,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from simulator.persona import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
-from simulator.session import Session
-from simulator.state import concerns_earned_in
+from simulator.conversation.session import Session
+from simulator.persona.engine import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+from simulator.persona.state import concerns_earned_in
 
 MAX_WORDS = 60
 

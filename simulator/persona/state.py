@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from simulator.schema import DEFAULT_RUBRIC_ID, Move, Persona, Rubric
+from simulator.content.schema import DEFAULT_RUBRIC_ID, Move, Persona, Rubric
 from simulator.scoring import cues as cue_module
 from simulator.scoring.types import ReplyScore
 
@@ -46,7 +46,7 @@ def is_injection(text: str) -> bool:
 def _rubric(rubric: Rubric | None) -> Rubric:
     if rubric is not None:
         return rubric
-    from simulator.loading import get_rubric
+    from simulator.content.loading import get_rubric
 
     return get_rubric(DEFAULT_RUBRIC_ID)
 

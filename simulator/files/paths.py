@@ -13,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 SHIPPED_SCENARIOS_DIR = _REPO_ROOT / "scenarios"
 """Scenarios that come with Rapport (read-only for users)."""

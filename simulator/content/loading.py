@@ -6,7 +6,7 @@ and what was expected; an unknown key comes with a "did you mean ...?" suggestio
 
 Files are parsed with PyYAML's safe loader only. Files over :data:`MAX_FILE_BYTES` are refused
 before parsing, and documents whose aliases expand to too many values ("billion laughs") are
-refused before they are turned into Python objects (see :mod:`simulator.yamlcheck`).
+refused before they are turned into Python objects (see :mod:`simulator.content.yamlcheck`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from simulator import paths
-from simulator.inputfiles import InputRefused, read_bytes
-from simulator.schema import Rubric, Scenario
-from simulator.yamlcheck import YamlProblems, parse_yaml, validation_messages
+from simulator.content.schema import Rubric, Scenario
+from simulator.content.yamlcheck import YamlProblems, parse_yaml, validation_messages
+from simulator.files import paths
+from simulator.files.inputfiles import InputRefused, read_bytes
 
 MAX_FILE_BYTES = 1024 * 1024
 """Scenario and rubric files are a few KB; anything over 1 MiB is refused unread."""

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from simulator.inputfiles import InputRefused, loads_json
-from simulator.schema import DEFAULT_RUBRIC_ID
+from simulator.content.schema import DEFAULT_RUBRIC_ID
+from simulator.files.inputfiles import InputRefused, loads_json
 
 MAX_CARD_BYTES = 1024 * 1024
 LINE_MAX = 400

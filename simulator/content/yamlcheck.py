@@ -1,4 +1,4 @@
-"""Safe YAML parsing and plain-words error messages, for simulator.loading.
+"""Safe YAML parsing and plain-words error messages, for simulator.content.loading.
 
 The safe loader is used throughout. Before any Python object is built, the node tree is checked
 for alias bombs ("billion laughs": aliases that expand to more than :data:`MAX_NODES` values),
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from simulator.inputfiles import half_character_message, lone_surrogate
+from simulator.files.inputfiles import half_character_message, lone_surrogate
 
 MAX_NODES = 100_000
 """Most YAML values a document may expand to once aliases (``*name``) are followed."""
