@@ -22,8 +22,8 @@ import gradio as gr
 import simulator.ui  # noqa: F401  (switches analytics off before gradio is imported)
 from simulator.files.paths import data_dir
 from simulator.store.database import Store, StoreError
-from simulator.ui.admin_tabs import Gate, build_scenarios_tab, check_gated
 from simulator.ui.auth import ConfigError, for_server, load_admin_gate
+from simulator.ui.authoring_tab import build_scenarios_tab
 from simulator.ui.cohort import build_cohort_tab, build_join_row
 from simulator.ui.context import (
     AppContext,
@@ -33,6 +33,7 @@ from simulator.ui.context import (
     trusted_header_from_env,
 )
 from simulator.ui.evaluate import build_evaluate_tab
+from simulator.ui.gate import Gate, check_gated
 from simulator.ui.history import build_history_tab
 from simulator.ui.practice_tab import build_practice_tab
 from simulator.ui.remember import remember_name

@@ -12,7 +12,7 @@ account, so those two tabs carry their own small login form instead. The credent
 With no credentials configured the tabs are open when the server listens on loopback only (a
 single-user laptop) and closed when it is reachable from the network (``locked``). Every
 handler in those tabs re-checks the login held in the browser session's server-side state
-(:meth:`simulator.ui.admin_tabs.Gate.on`), so calling the API directly does not bypass the form.
+(:meth:`simulator.ui.gate.Gate.on`), so calling the API directly does not bypass the form.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
+"""What every facilitator handler answers a caller who has not signed in."""
 
 
 class ConfigError(ValueError):

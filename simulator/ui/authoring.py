@@ -26,6 +26,7 @@ from simulator.content.schema import Scenario
 from simulator.conversation.session import InputError
 from simulator.files.paths import SHIPPED_SCENARIOS_DIR, user_scenarios_dir
 from simulator.models.base import ModelError
+from simulator.ui.auth import NOT_SIGNED_IN
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
@@ -35,7 +36,6 @@ NO_CONCERNS = (
     "the conversation has nowhere to go. Add at least one under `persona.hidden_concerns` "
     "(text, revealed_at, keywords)."
 )
-NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 MAX_EDITOR_CHARS = 128 * 1024
 """Checked before parsing: validation's cost grows with the text, and a scenario is a few KB."""
 BLANK = "New scenario from a template"

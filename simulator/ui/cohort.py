@@ -26,11 +26,11 @@ from simulator.evaluation.csvfiles import safe_writer
 from simulator.services import Services
 from simulator.store.database import Cohort, SessionSummary, StoreError
 from simulator.ui import identity
+from simulator.ui.auth import NOT_SIGNED_IN
 from simulator.ui.context import ANONYMOUS, AppContext, clean_name
 from simulator.ui.text import as_text
 from simulator.ui.throttle import client_of
 
-NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out loud, typed right
 CODE_LENGTH = 6
 BELOW = 1.5
@@ -280,7 +280,7 @@ def _write_csv(ctx: AppContext, cohort: Cohort, headers: list[str], rows: list[l
 
 def build_cohort_tab(ctx: AppContext, gate: Any) -> None:
     """Lay out the cohort view inside the current ``gr.Tab`` (behind the facilitator sign-in)."""
-    from simulator.ui.admin_tabs import login_form
+    from simulator.ui.gate import login_form
 
     content = login_form(ctx, gate, "The cohort view")
     with content:

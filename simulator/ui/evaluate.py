@@ -19,10 +19,10 @@ from typing import Any
 import gradio as gr
 
 from simulator.evaluation.csvfiles import safe_writer
+from simulator.ui.auth import NOT_SIGNED_IN
 from simulator.ui.context import AppContext
 from simulator.ui.text import as_text
 
-NOT_SIGNED_IN = "Sign in as a facilitator first (the form at the top of this tab)."
 BATCH = "Score transcripts (batch evaluation)"
 AGREEMENT = "Check agreement with human ratings (labelled CSV)"
 MAX_TABLE_ROWS = 200
@@ -342,7 +342,7 @@ def run(
 
 def build_evaluate_tab(ctx: AppContext, gate: Any) -> None:
     """Lay out the Evaluate tab inside the current ``gr.Tab``."""
-    from simulator.ui.admin_tabs import login_form
+    from simulator.ui.gate import login_form
 
     content = login_form(ctx, gate, "Evaluation")
     with content:

@@ -156,7 +156,7 @@ def test_an_admin_handler_wired_without_the_gate_stops_the_build(
 ) -> None:
     import gradio as gr
 
-    from simulator.ui.admin_tabs import Gate, check_gated, login_form
+    from simulator.ui.gate import Gate, check_gated, login_form
 
     with gr.Blocks() as demo:
         gate = Gate(allowed=gr.State(False))
@@ -173,7 +173,7 @@ def test_an_admin_handler_wired_without_the_gate_stops_the_build(
 def test_the_gate_refuses_before_the_handler_runs() -> None:
     import gradio as gr
 
-    from simulator.ui.admin_tabs import guarded
+    from simulator.ui.gate import guarded
 
     ran = []
 
