@@ -9,11 +9,8 @@ from simulator.content.schema import Rubric, Scenario
 from simulator.persona.state import PersonaState, trust_delta
 from simulator.scoring import RubricScorer
 from simulator.scoring.evidence import Candidate, choose
-from simulator.scoring.scorer import (
-    MAX_REPLY_CHARS,
-    SCORER_NAME,
-    SCORER_VERSION,
-)
+from simulator.scoring.scorer import SCORER_NAME, SCORER_VERSION
+from simulator.scoring.types import MAX_REPLY_CHARS
 from simulator.services import Services
 
 SAM = "They gave me two extra patients again. Nobody even asked."
