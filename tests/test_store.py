@@ -338,7 +338,6 @@ def test_names_are_compared_case_insensitively() -> None:
     store.start_session(make_transcript("b", trainee="JO  SMITH", started_at="2025-01-02T09:00Z"))
     store.start_session(make_transcript("c", trainee="Ann"))
     assert [s.session_id for s in store.list_sessions("jo smith")] == ["b", "a"]
-    assert [s.session_id for s in store.sessions_of("Jo Smith")] == ["b", "a"]
     assert len(store.behaviour_progress("jo SMITH")) == 0  # no scored turns yet
     store.add_turn("a", make_turn(0))
     assert len(store.behaviour_progress("jo SMITH")) == 1
@@ -357,24 +356,6 @@ def test_a_name_is_claimed_once_and_can_be_released() -> None:
     assert not verify_passphrase("someone else", stored)
     assert "correct horse" not in stored  # only the salted hash is kept
     assert store.release_trainee("Jo") and store.trainee_credential("Jo") is None
-
-
-def test_cohort_listing_for_facilitators() -> None:
-    from simulator.store.trainees import hash_passphrase
-
-    store = Store(":memory:")
-    store.start_session(make_transcript("a", trainee="jo", started_at="2025-01-01T09:00Z"))
-    store.start_session(make_transcript("b", trainee="Jo", started_at="2025-01-03T09:00Z"))
-    store.start_session(make_transcript("c", trainee="Ann", started_at="2025-01-02T09:00Z"))
-    store.claim_trainee("Jo", hash_passphrase("jo's passphrase"))
-    store.claim_trainee("Kim", hash_passphrase("kim's passphrase"))  # no session yet
-    cohort = store.list_trainees()
-    assert [(t.name, t.n_sessions, t.claimed) for t in cohort] == [
-        ("Jo", 2, True),
-        ("Ann", 1, False),
-        ("Kim", 0, True),
-    ]
-    assert cohort[0].last_started_at == "2025-01-03T09:00Z" and cohort[2].last_started_at is None
 
 
 def test_a_version_1_database_keeps_its_sessions(tmp_path: Path) -> None:
@@ -423,3 +404,11 @@ def test_an_older_database_is_migrated_and_keeps_which_scorer_rated(tmp_path: Pa
     loaded = store.load_transcript("s1").turns[0].scores
     assert loaded is not None and (loaded.scorer, loaded.scorer_version) == ("rubric-scorer", "2")
     store.close()
+
+
+def test_a_cohort_has_one_member_per_trainee_however_the_name_is_typed() -> None:
+    store = Store(":memory:")
+    assert store.create_cohort("ABC234", "Ward 7")
+    assert store.join_cohort("ABC234", "Émile Zola")
+    assert not store.join_cohort("ABC234", "ÉMILE  zola")  # the same trainee (name_key)
+    assert store.cohort_members("ABC234") == ["Émile Zola"]

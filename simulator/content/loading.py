@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from simulator.content.schema import Rubric, Scenario
 from simulator.content.yamlcheck import YamlProblems, parse_yaml, validation_messages
 from simulator.files import paths
-from simulator.files.inputfiles import InputRefused, read_bytes
+from simulator.files.inputfiles import InputRefused, decode_utf8, read_bytes
 
 MAX_FILE_BYTES = 1024 * 1024
 """Scenario and rubric files are a few KB; anything over 1 MiB is refused unread."""
@@ -201,17 +201,9 @@ def read_text(path: str | Path) -> str:
     except OSError as error:
         raise LoadError(path, [f"could not read the file: {error.strerror or error}"]) from None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        byte = raw[error.start : error.start + 1].hex()
-        raise LoadError(
-            path,
-            [
-                f"line {line}: the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 in "
-                "your editor"
-            ],
-        ) from None
+        return decode_utf8(raw, "save it as UTF-8 in your editor")
+    except InputRefused as error:
+        raise LoadError(path, [str(error)]) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -162,11 +162,6 @@ def _looks_like_one_document(text: str) -> bool:
     return first.startswith("[") or first == "{"
 
 
-def read_json(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read transcripts from a JSON file, deciding by content (see :func:`parse_json`)."""
-    return parse_json(read_input_text(path))
-
-
 def parse_json(text: str) -> tuple[list[ReplyRecord], list[Malformed]]:
     """Read transcripts from JSON text, deciding by content: one transcript object
     (pretty-printed, as the app downloads it), a list of them, or JSONL (one per line)."""
@@ -216,11 +211,6 @@ def _read_lines(text: str) -> tuple[list[ReplyRecord], list[Malformed]]:
         except ValidationError as exc:
             bad.append(Malformed(line=number, reason=_validation_reason(exc)))
     return records, bad
-
-
-def read_csv(path: Path) -> tuple[list[ReplyRecord], list[Malformed]]:
-    """Read one reply per row from a CSV file (see :func:`parse_csv`)."""
-    return parse_csv(read_input_text(path), path)
 
 
 def parse_csv(content: str, path: str | Path) -> tuple[list[ReplyRecord], list[Malformed]]:

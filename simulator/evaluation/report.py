@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,18 +146,6 @@ def _weakest_section(
         )
     parts.append("</table>")
     return parts
-
-
-def write_html(
-    path: Path,
-    rubric: Rubric,
-    records: list[ReplyRecord],
-    scores: list[ReplyScore],
-    result: EvaluationResult,
-) -> str:
-    """Write the report and return its path."""
-    path.write_text(render_html(rubric, records, scores, result), encoding="utf-8")
-    return str(path)
 
 
 def render_html(

@@ -97,8 +97,8 @@ def read_bytes(path: str | Path, limit: int, too_big: str, wanted: str = "a file
     return raw
 
 
-def decode_utf8(raw: bytes) -> str:
-    """``raw`` as UTF-8 text (a leading byte-order mark dropped).
+def decode_utf8(raw: bytes, fix: str = 'save it as UTF-8 ("CSV UTF-8" in a spreadsheet)') -> str:
+    """``raw`` as UTF-8 text (a leading byte-order mark dropped); ``fix`` says what to do.
 
     Raises:
         InputRefused: Not UTF-8, with the line and the first bad byte.
@@ -109,8 +109,7 @@ def decode_utf8(raw: bytes) -> str:
         line = raw.count(b"\n", 0, error.start) + 1
         byte = raw[error.start : error.start + 1].hex()
         raise InputRefused(
-            f"line {line}: the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 "
-            '("CSV UTF-8" in a spreadsheet)'
+            f"line {line}: the file is not UTF-8 text (byte 0x{byte}); {fix}"
         ) from None
 
 

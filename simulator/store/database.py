@@ -107,9 +107,10 @@ CREATE TABLE IF NOT EXISTS cohorts (
 );
 CREATE TABLE IF NOT EXISTS cohort_members (
     code TEXT NOT NULL REFERENCES cohorts (code) ON DELETE CASCADE,
-    trainee TEXT NOT NULL COLLATE NOCASE,
+    trainee TEXT NOT NULL,
+    trainee_key TEXT NOT NULL,
     joined_at TEXT NOT NULL,
-    PRIMARY KEY (code, trainee)
+    PRIMARY KEY (code, trainee_key)
 );
 """
 
@@ -157,25 +158,6 @@ _TURN_COLUMNS = [
     "source",
     "created_at",
 ]
-
-
-@dataclass(frozen=True)
-class TraineeSummary:
-    """One trainee, for a facilitator's cohort view.
-
-    Attributes:
-        name: The name as last typed (or as claimed, when no session is stored yet).
-        key: The form names are compared in (:func:`simulator.store.trainees.name_key`).
-        n_sessions: Sessions stored under the name.
-        last_started_at: When the newest session started (None without sessions).
-        claimed: Whether a passphrase protects the name.
-    """
-
-    name: str
-    key: str
-    n_sessions: int
-    last_started_at: str | None
-    claimed: bool
 
 
 class StoreError(RuntimeError):
@@ -650,38 +632,6 @@ class Store:
             cursor = conn.execute("DELETE FROM trainees WHERE name_key = ?", (name_key(name),))
             return cursor.rowcount == 1
 
-    def list_trainees(self) -> list[TraineeSummary]:
-        """Every trainee with a stored session or a passphrase, most recently active first.
-
-        For a facilitator's cohort view; sessions started without a name are stored under
-        ``anonymous`` and listed as that name.
-        """
-        rows = self._read(
-            "SELECT k.key AS key, "
-            "  coalesce((SELECT s.trainee FROM sessions s WHERE s.trainee_key = k.key "
-            "            ORDER BY s.started_at DESC, s.rowid DESC LIMIT 1), t.name) AS name, "
-            "  (SELECT count(*) FROM sessions s WHERE s.trainee_key = k.key) AS n, "
-            "  (SELECT max(s.started_at) FROM sessions s WHERE s.trainee_key = k.key) AS last, "
-            "  t.name_key IS NOT NULL AS claimed "
-            "FROM (SELECT trainee_key AS key FROM sessions UNION SELECT name_key FROM trainees) k "
-            "LEFT JOIN trainees t ON t.name_key = k.key "
-            "ORDER BY last IS NULL, last DESC, k.key"
-        )
-        return [
-            TraineeSummary(
-                name=row["name"],
-                key=row["key"],
-                n_sessions=row["n"],
-                last_started_at=row["last"],
-                claimed=bool(row["claimed"]),
-            )
-            for row in rows
-        ]
-
-    def sessions_of(self, trainee: str, limit: int = 1000) -> list[SessionSummary]:
-        """One trainee's sessions, newest first (names compared case-insensitively)."""
-        return self.list_sessions(trainee, limit=limit)
-
     # ------------------------------------------------------------------ cohorts
 
     def create_cohort(self, code: str, name: str) -> bool:
@@ -716,8 +666,10 @@ class Store:
             if conn.execute("SELECT 1 FROM cohorts WHERE code = ?", (code,)).fetchone() is None:
                 raise StoreError(f"no cohort has the code {code}")
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO cohort_members (code, trainee, joined_at) VALUES (?, ?, ?)",
-                (code, trainee, utc_now()),
+                # One member per trainee, however the name is typed (the key sessions use).
+                "INSERT OR IGNORE INTO cohort_members (code, trainee, trainee_key, joined_at) "
+                "VALUES (?, ?, ?, ?)",
+                (code, trainee, name_key(trainee), utc_now()),
             )
             return cursor.rowcount == 1
 

@@ -1,9 +1,9 @@
 """Who may open the facilitator and course-designer tabs.
 
 Decision: Gradio's own ``launch(auth=...)`` gates the whole app, and trainees must not need an
-account, so those two tabs carry their own small login form instead. The credentials come from
-``RAPPORT_ADMIN_USER`` / ``RAPPORT_ADMIN_PASSWORD`` or, failing that, from a TOML file
-(``RAPPORT_CONFIG``, else ``<data folder>/config.toml``)::
+account, so those tabs (Scenarios, Evaluate, Cohort) carry their own small login form instead.
+The credentials come from ``RAPPORT_ADMIN_USER`` / ``RAPPORT_ADMIN_PASSWORD`` or, failing that,
+from a TOML file (``RAPPORT_CONFIG``, else ``<data folder>/config.toml``)::
 
     [admin]
     user = "facilitator"

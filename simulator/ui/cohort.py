@@ -23,7 +23,6 @@ import gradio as gr
 
 from simulator.content.loading import available_scenarios
 from simulator.evaluation.csvfiles import safe_writer
-from simulator.services import Services
 from simulator.store.database import Cohort, SessionSummary, StoreError
 from simulator.ui import identity
 from simulator.ui.auth import NOT_SIGNED_IN
@@ -134,8 +133,8 @@ def join(ctx: AppContext, trainee: str | None, code: str | None) -> str:
     )
 
 
-def _dims() -> tuple[list[str], list[str]]:
-    rubric = Services().default_rubric()
+def _dims(ctx: AppContext) -> tuple[list[str], list[str]]:
+    rubric = ctx.services.default_rubric()
     if rubric is None:
         return [], []
     return list(rubric.dimension_ids), [rubric.dimension(d).name for d in rubric.dimension_ids]
@@ -208,7 +207,7 @@ def report(ctx: AppContext, allowed: bool, code: str | None) -> CohortView:
         by_member = {m: ctx.store.list_sessions(m, limit=MAX_SESSIONS) for m in members}
     except StoreError as exc:
         return CohortView(f"✖ The cohort cannot be read just now: {as_text(str(exc))}")
-    dims, names = _dims()
+    dims, names = _dims(ctx)
     titles = {sid: s.title for sid, s in available_scenarios().items()}
     # Only conversations with at least one reply: one left at the opening line says nothing.
     sessions = [s for m in members for s in by_member[m] if s.n_turns > 0]
@@ -298,8 +297,9 @@ def build_cohort_tab(ctx: AppContext, gate: Any) -> None:
             )
             make = gr.Button("Create a cohort", scale=1, elem_id="cohort-create")
         with gr.Row():
+            # Cohort names and codes are for facilitators: filled in at sign-in (see Gate).
             pick = gr.Dropdown(
-                choices=cohort_choices(ctx),
+                choices=[] if ctx.gate.required else cohort_choices(ctx),
                 label="Cohort",
                 scale=3,
                 elem_id="cohort-pick",
@@ -355,6 +355,7 @@ def build_cohort_tab(ctx: AppContext, gate: Any) -> None:
             gr.update(choices=view.choices) if view.choices else gr.skip(),
         ]
 
+    gate.after_sign_in(pick, lambda: gr.update(choices=cohort_choices(ctx)))
     gate.on(make.click, on_create, [name], [message, pick, name], api_name="cohort_create")
     shown = [message, trainees, behaviours, scenarios, sessions, export, pick]
     gate.on(show.click, on_show, [pick], shown, api_name="cohort")

@@ -302,12 +302,16 @@ def run(
     source = Path(path)
     if source.suffix.lower() not in {".jsonl", ".csv", ".json"}:
         return EvaluationView("Upload a .json, .jsonl or .csv file.")
-    if source.stat().st_size > MAX_UPLOAD_BYTES:
-        return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
     from simulator.content.loading import LoadError
 
     services = ctx.services
-    rubric = services.rubric()
+    try:
+        if source.stat().st_size > MAX_UPLOAD_BYTES:
+            return EvaluationView("The file is larger than 50 MB; split it and evaluate the parts.")
+        rubric = services.rubric()
+    except (OSError, LookupError, LoadError) as exc:
+        # A vanished upload or a broken default rubric: say so instead of Gradio's bare "Error".
+        return EvaluationView(f"✖ Cannot evaluate: {as_text(str(exc))}")
     out_dir = Path(tempfile.mkdtemp(prefix="report-", dir=ctx.download_dir()))
     report = _progress_adapter(progress)
     progress(0.0, "Loading the scorer")

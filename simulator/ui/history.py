@@ -15,7 +15,6 @@ import gradio as gr
 
 from simulator.content.loading import available_scenarios
 from simulator.content.schema import Rubric
-from simulator.services import Services
 from simulator.store.database import StoreError
 from simulator.store.trainees import name_key
 from simulator.ui import identity
@@ -42,8 +41,8 @@ class HistoryView:
     choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _rubric() -> Rubric | None:
-    return Services().default_rubric()
+def _rubric(ctx: AppContext) -> Rubric | None:
+    return ctx.services.default_rubric()
 
 
 def _verified(
@@ -92,7 +91,7 @@ def history(
         return HistoryView(
             message=f"No conversations saved under **{shown}** yet. Start one in the Practice tab."
         )
-    rubric = _rubric()
+    rubric = _rubric(ctx)
     dims = rubric.dimension_ids if rubric else sorted({d for s in sessions for d in s.means})
     names = [rubric.dimension(d).name if rubric else d for d in dims]
     titles = {sid: s.title for sid, s in available_scenarios().items()}

@@ -201,21 +201,27 @@ def build_practice_tab(ctx: AppContext, trainee: gr.Textbox, passphrase: gr.Text
                 )
             except identity.Refused as refusal:
                 gr.Warning("Not started: see the message under the conversation.")
-                # Only the status changes: a conversation already on screen stays as it is.
-                updates: list[Any] = [gr.skip()] * len(outputs)
-                updates[next(i for i, c in enumerate(outputs) if c is status)] = f"⚠ {refusal}"
-                yield updates
+                yield status_only(f"⚠ {refusal}")
                 return
             name = who.name
-        practice.leave(old)  # an answer still coming for the earlier conversation is dropped
         if not ctx.warm:
-            yield render(
-                practice.PracticeView(
-                    status="Getting your colleague ready: the first conversation after the app "
-                    "starts takes up to a minute."
-                )
+            yield status_only(
+                "Getting your colleague ready: the first conversation after the app starts "
+                "takes up to a minute."
             )
-        yield render(practice.start(ctx, scenario_id, mode_label, name))
+        view = practice.start(ctx, scenario_id, mode_label, name)
+        if view.session is None:
+            # A refused start changes only the status: a conversation on screen stays as it is.
+            gr.Warning(html.escape(view.notice or view.status, quote=False))
+            yield status_only(f"⚠ {view.notice or view.status}")
+            return
+        practice.leave(old)  # an answer still coming for the earlier conversation is dropped
+        yield render(view)
+
+    def status_only(text: str) -> list[Any]:
+        updates: list[Any] = [gr.skip()] * len(outputs)
+        updates[next(i for i, c in enumerate(outputs) if c is status)] = text
+        return updates
 
     def on_send(session: Session | None, line: str | None) -> Iterator[list[Any]]:
         for view in practice.send(ctx, session, line):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simulator.content.schema import Rubric
 from simulator.evaluation.inputs import ReplyRecord
-from simulator.evaluation.report import distribution_figure, trajectory_figure, write_html
+from simulator.evaluation.report import distribution_figure, render_html, trajectory_figure
 from simulator.evaluation.results import EvaluationResult
 from simulator.scoring.types import DimensionScore, ReplyScore
 
@@ -34,7 +34,8 @@ def report(
     result = EvaluationResult(
         out_dir=str(tmp_path), n_replies=len(scores), n_scored=len(scores), n_transcripts=1
     )
-    path = Path(write_html(tmp_path / "report.html", rubric, records, scores, result))
+    path = tmp_path / "report.html"
+    path.write_text(render_html(rubric, records, scores, result), encoding="utf-8")
     return path.read_text(encoding="utf-8"), records
 
 

@@ -46,7 +46,7 @@ def test_paths_honour_environment(rapport_home: Path) -> None:
     assert paths.user_scenarios_dir().is_dir()
     assert paths.default_db_path() == rapport_home / "rapport.sqlite3"
     assert paths.cache_dir().name == "rapport-cache"
-    assert paths.SHIPPED_SCENARIOS_DIR.parent == Path(paths.__file__).resolve().parent.parent
+    assert paths.SHIPPED_SCENARIOS_DIR.parent == Path(paths.__file__).resolve().parents[2]
 
 
 def test_invalid_files_do_not_stop_valid_ones(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ JO_PASSPHRASE = "jo's own passphrase"
 SECRET_CONCERN = "The saved scenario hides this concern, a sister in hospital."
 SECRET_NOTES = "Saved facilitator notes nobody else may read."
 SAVED_ID = "secret-saved-case"
+COHORT_CODE, COHORT_NAME = "QZX7K9", "Night team secret cohort"
 
 # Handlers a trainee (anyone, no sign-in) may run; each of the rest must refuse an anonymous
 # caller. A new handler is refused unless it is added here on purpose.
@@ -76,6 +77,7 @@ def secured(ctx: AppContext, free_port: int, rapport_home: Path) -> Iterator[tup
     ctx.store.claim_trainee("Jo", hash_passphrase(JO_PASSPHRASE))
     session = Services(ctx.store, "scripted").start_session("workload-conflict", trainee="Jo")
     session.respond("What's been happening on your shifts?")
+    ctx.store.create_cohort(COHORT_CODE, COHORT_NAME)
     demo = build_app(ctx)
     demo.launch(
         server_name="127.0.0.1",
@@ -199,7 +201,7 @@ def test_every_handler_but_the_trainees_refuses_an_anonymous_caller(
             refused.add(name)
     assert refused >= KNOWN_FACILITATOR
     assert sorted(p.name for p in (rapport_home / "scenarios").iterdir()) == [f"{SAVED_ID}.yaml"]
-    assert len(ctx.store.sessions_of("Jo")) == 1  # nothing was added under Jo's name
+    assert len(ctx.store.list_sessions("Jo")) == 1  # nothing was added under Jo's name
 
 
 def test_the_public_config_names_nothing_hidden(secured: tuple[str, Any]) -> None:
@@ -207,6 +209,7 @@ def test_the_public_config_names_nothing_hidden(secured: tuple[str, Any]) -> Non
     config_text = httpx.get(f"{base}/config", timeout=30).text
     assert SAVED_ID not in config_text and SECRET_CONCERN not in config_text
     assert SECRET_NOTES not in config_text
+    assert COHORT_CODE not in config_text and COHORT_NAME not in config_text
     for scenario in available_scenarios().values():
         for concern in scenario.persona.hidden_concerns:
             assert json.dumps(concern.text)[1:-1] not in config_text, scenario.id
