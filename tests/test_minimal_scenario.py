@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from simulator.commands.authoring import validate_command
 from simulator.content import defaults
 from simulator.content.docs import AUTHORING_DOC, field_reference
 from simulator.content.loading import (
@@ -184,3 +186,8 @@ def test_an_odd_line_gets_a_standard_off_script_answer(
     assert turn.move == "off_script"
     beat = model.history[-1].prefill
     assert any(line.startswith(beat) for line in defaults.STANDARD_OFF_SCRIPT), beat
+
+
+def test_rapport_validate_passes_on_the_minimal_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert validate_command(argparse.Namespace(paths=[str(MINIMAL)])) == 0
+    assert f"ok {MINIMAL} (minimal-scenario v1)" in capsys.readouterr().out
