@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from simulator.content.schema import ID_PATTERN, Rubric, Scenario
+from simulator.content import defaults
+from simulator.content.schema import ID_PATTERN, Rubric, Scenario, standard_mood
 
 START = "<!-- reference:start -->"
 END = "<!-- reference:end -->"
@@ -109,6 +110,8 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "**required**"
     value = info.get_default(call_default_factory=True, validated_data={})
+    if info.default_factory is standard_mood:
+        return "[standard moods](#standard-moods)"
     if isinstance(value, BaseModel):
         return "all defaults"
     if isinstance(value, enum.Enum):
@@ -163,7 +166,32 @@ def field_reference(roots: Iterable[type[BaseModel]] = (Scenario, Rubric)) -> st
                 queue.extend(_nested_models(info.annotation))
         for model in seen:
             sections.append(model_section(model))
+        if root is Scenario:
+            sections.append(standard_moods_section())
     return "\n".join(sections).rstrip() + "\n"
+
+
+def standard_moods_section(level: int = 3) -> str:
+    """The moods a persona gets without ``mood``, read from :mod:`simulator.content.defaults`."""
+    mood = standard_mood()
+    rules = mood.trust_rules
+    lines = [
+        f"{'#' * level} Standard moods",
+        "",
+        "What a persona without `mood` gets (from `simulator/content/defaults.py`). It starts "
+        f"`{mood.start}` at trust {mood.start_trust}; help is welcome from "
+        f"`{rules.help_welcome_from}`; trust moves by the rubric's weights. Each mood also "
+        "answers a line that makes no sense with "
+        + " or ".join(f'"{line}"' for line in defaults.STANDARD_OFF_SCRIPT)
+        + ", and `persona.example_lines` are added to every mood's example lines.",
+        "",
+        "| mood | min_trust | description | example lines |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, state in mood.ordered_states():
+        examples = "<br>".join(_cell(f'"{line}"') for line in state.example_lines)
+        lines.append(f"| `{name}` | {state.min_trust} | {_cell(state.description)} | {examples} |")
+    return "\n".join(lines) + "\n"
 
 
 def render(document: str) -> str:

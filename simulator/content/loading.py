@@ -497,10 +497,23 @@ def lint_scenario(scenario: Scenario) -> list[str]:
                 f"persona.opening_line: uses {', '.join(found)}, a keyword of {where}; "
                 "the concern would be given away at once"
             )
+        if ranks[concern.revealed_at] > 0:
+            # persona.example_lines are said in every mood, the lowest included.
+            for i, text in enumerate(persona.example_lines):
+                found = leaks(text)
+                if found:
+                    problems.append(
+                        f"persona.example_lines[{i}]: uses {', '.join(found)}, a keyword of "
+                        f"{where}; these lines are said in every mood, before it is earned"
+                    )
         for name, state in persona.mood.states.items():
             if ranks[name] >= ranks[concern.revealed_at]:
                 continue
-            lines = [(f"example_lines[{i}]", text) for i, text in enumerate(state.example_lines)]
+            lines = [
+                (f"example_lines[{i}]", text)
+                for i, text in enumerate(state.example_lines)
+                if text not in persona.example_lines  # reported once, above
+            ]
             for move, beat_lines in state.beats.items():
                 lines += [(f"beats.{move.value}[{i}]", text) for i, text in enumerate(beat_lines)]
             for field_path, text in lines:

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.content import defaults
+
 DEFAULT_RUBRIC_ID = "compassionate-leadership"
 """The rubric used wherever none is named (the one place this id is written)."""
 
@@ -139,6 +141,12 @@ class Mood(Strict):
         return round(low + (high - low) / 3, 3)
 
 
+def standard_mood() -> Mood:
+    """The mood ladder a persona gets when ``persona.mood`` is left out (see
+    :mod:`simulator.content.defaults`, the one place it is written)."""
+    return Mood.model_validate(defaults.standard_mood())
+
+
 class HiddenConcern(Strict):
     """Something the persona holds back until the trainee has earned it."""
 
@@ -169,15 +177,44 @@ class Persona(Strict):
     hidden_concerns: list[HiddenConcern] = Field(
         default_factory=list, description="What they hold back until the trainee earns it."
     )
-    mood: Mood = Field(description="Mood states and how trust moves between them.")
+    example_lines: list[Line] = Field(
+        default_factory=list,
+        description=(
+            "Only without `mood`: a few lines in the persona's voice, added to every standard "
+            "mood's example lines so the model hears how this person talks."
+        ),
+    )
+    mood: Mood = Field(
+        default_factory=standard_mood,
+        description=(
+            "Mood states and how trust moves between them. Left out: the standard moods "
+            "(closed-off, guarded, opening-up, collaborative; see Standard moods below)."
+        ),
+    )
 
     @property
     def first_name(self) -> str:
         """The name used as the speaker label in scripts."""
         return self.name.split()[0]
 
+    @property
+    def has_standard_mood(self) -> bool:
+        """Whether the file left ``mood`` out, so the standard moods were filled in."""
+        return "mood" not in self.model_fields_set
+
     @model_validator(mode="after")
     def _check_concerns(self) -> Persona:
+        if self.example_lines:
+            if not self.has_standard_mood:
+                raise ValueError(
+                    "example_lines is only for a persona without mood; with mood, put the lines "
+                    "in each state's example_lines (persona.mood.states.<name>.example_lines)"
+                )
+            # In place and only once: validate_assignment re-runs this on any later edit.
+            for state in self.mood.states.values():
+                missing = [line for line in self.example_lines if line not in state.example_lines]
+                if missing:
+                    state.example_lines = [*state.example_lines, *missing]
         for index, concern in enumerate(self.hidden_concerns):
             if concern.revealed_at not in self.mood.states:
                 raise ValueError(
@@ -212,7 +249,11 @@ class Scenario(Strict):
     rubric: Id = Field(default=DEFAULT_RUBRIC_ID, description="Rubric id to score with.")
     max_turns: int = Field(default=10, ge=1, le=50, description="Trainee turns before it ends.")
     persona: Persona = Field(description="Everything the persona model knows; never shown.")
-    facilitator_notes: ShortText = Field(description="For facilitators only; never prompted.")
+    facilitator_notes: str = Field(
+        default="",
+        max_length=2000,
+        description="For facilitators only; never prompted. What a strong conversation looks like.",
+    )
 
 
 class Exemplar(Strict):

@@ -27,7 +27,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "bad-indentation.yaml": ["line 15, column 9", "YAML syntax", "check the indentation"],
     "tabs.yaml": ["line 15, column 1", "tab", "spaces"],
-    "missing-required.yaml": ["facilitator_notes: required field is missing; add it"],
+    "missing-required.yaml": ["learner_role: required field is missing; add it"],
     "wrong-type.yaml": ["line 3: version: expected a valid integer", "(got 'one')"],
     "bad-enum.yaml": ["line 10: difficulty: expected 'easy', 'medium' or 'hard' (got 'extreme')"],
     "bad-mood-start.yaml": [

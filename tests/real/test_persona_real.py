@@ -91,3 +91,28 @@ def test_sessions_played_at_once_share_decoding_and_stay_in_character(
         assert result.problems == [], result.transcript
         assert result.fallbacks * 5 <= result.replies, result.transcript
         assert result.end_trust > result.start_trust
+
+
+def test_minimal_scenario_plays_on_the_standard_moods(store: Store) -> None:
+    """A scenario with no moods or beats (examples/minimal-scenario.yaml), a caring script."""
+    minimal = SCRIPTS.parent / "minimal-scenario.yaml"
+    lines = read_scripts(SCRIPTS / "minimal-scenario")["caring"]
+    session = Services(store).start_session(str(minimal), seed=1, trainee="test-minimal")
+    result = play_script(session, "caring", lines)
+    session.end()
+    for learner, reply, source in result.transcript:  # shown with -s, for reading
+        print(f"\nTRAINEE: {learner}\nSAM ({source}): {reply}")
+    replies = [reply for _, reply, _ in result.transcript]
+    assert len(replies) == len(lines) and all(reply.strip() for reply in replies)
+    said = [" ".join(r.lower().split()) for r in [session.scenario.persona.opening_line, *replies]]
+    assert len(set(said)) == len(said), result.transcript  # no reply repeats an earlier one
+    # No concern's keyword before the turn that earned it (reply_problems checks it per reply).
+    assert result.problems == [], result.transcript
+    concerns = session.scenario.persona.hidden_concerns
+    earned: set[int] = set()
+    for turn in session.turns:
+        earned |= set(turn.revealed)
+        for index, concern in enumerate(concerns):
+            if index not in earned:
+                assert not any(k.lower() in turn.persona.lower() for k in concern.keywords)
+    assert result.end_trust > result.start_trust
