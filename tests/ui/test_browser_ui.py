@@ -140,6 +140,8 @@ def start(page: Any, name: str, situation: str = "Extra patients, again") -> Non
     from playwright.sync_api import expect
 
     page.locator("#trainee input, #trainee textarea").first.fill(name)
+    # A name's first passphrase claims it; the same one is needed for its history and cohorts.
+    page.locator("#passphrase input").first.fill(f"{name}'s passphrase")
     page.get_by_text(situation).first.click()
     page.get_by_role("button", name="Start conversation").click()
     expect(page.locator("#chat .bot-row").first).to_be_visible(timeout=WARM_MS)
