@@ -46,9 +46,11 @@ def source(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulator.scoring.scorer as scorer_module
+    from simulator.services import Services
 
-    monkeypatch.setattr(scorer_module, "RubricScorer", lambda rubric: DictatedScorer())
+    # The commands get their scorer from the composition root: replace it there (its cache is
+    # process-wide, so building a fake through it would leak into later tests).
+    monkeypatch.setattr(Services, "scorer", lambda self, rubric=None: DictatedScorer())
 
 
 def run_handler(*argv: str) -> int:

@@ -213,9 +213,11 @@ def test_no_usable_row_is_refused_with_the_reasons(tmp_path: Path, rubric: Rubri
 def test_cli_agreement_prints_unlabelled_counts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import simulator.scoring.scorer as scorer_module
+    from simulator.services import Services
 
-    monkeypatch.setattr(scorer_module, "RubricScorer", lambda rubric: DictatedScorer())
+    # The commands get their scorer from the composition root: replace it there (its cache is
+    # process-wide, so building a fake through it would leak into later tests).
+    monkeypatch.setattr(Services, "scorer", lambda self, rubric=None: DictatedScorer())
     path = write(
         tmp_path / "l.csv", "text,attending,helping\nHi?,1,0\nSo?,0,\nNo,,\nYes,1,1\nOk,0,1\n"
     )
