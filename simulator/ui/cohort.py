@@ -220,7 +220,9 @@ def report(ctx: AppContext, allowed: bool, code: str | None) -> CohortView:
         )
     trainee_rows = []
     for member in members:
-        own = sorted((s for s in by_member[member] if s.n_turns > 0), key=lambda s: s.started_at)
+        # Oldest first; the store lists newest first, so reversing keeps same-second starts in
+        # the order they were made (timestamps have whole seconds).
+        own = [s for s in reversed(by_member[member]) if s.n_turns > 0]
         trainee_rows.append(
             [
                 member,
