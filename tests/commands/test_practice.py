@@ -47,6 +47,7 @@ def break_saved_scenarios(home: Path) -> None:
     os.mkfifo(folder / "pipe.yaml")
 
 
+@pytest.mark.slow
 def test_run_json_prints_one_object_in_the_fixed_shape(script: Path, tmp_path: Path) -> None:
     break_saved_scenarios(tmp_path)  # one broken saved scenario never stops the others
     result = rapport(
@@ -76,6 +77,7 @@ def test_run_json_prints_one_object_in_the_fixed_shape(script: Path, tmp_path: P
     assert (tmp_path / "rapport.sqlite3").is_file()
 
 
+@pytest.mark.slow
 def test_run_plain_prints_the_transcript_and_debrief(script: Path, tmp_path: Path) -> None:
     result = rapport(
         "run", "--scenario", "workload-conflict", "--script", str(script), home=tmp_path
@@ -86,6 +88,7 @@ def test_run_plain_prints_the_transcript_and_debrief(script: Path, tmp_path: Pat
     assert "Debrief" in result.stdout and "trust" in result.stdout
 
 
+@pytest.mark.slow
 def test_chat_reads_replies_until_end(tmp_path: Path) -> None:
     result = rapport(
         "chat",
@@ -124,6 +127,7 @@ def test_user_errors_are_one_clear_line(args: list[str], message: str, tmp_path:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_embedded_model_says_what_to_run(script: Path, tmp_path: Path) -> None:
     env = {**os.environ, "RAPPORT_HOME": str(tmp_path), "RAPPORT_EMBEDDED_GGUF": "/nowhere.gguf"}
     env.pop("RAPPORT_MODEL", None)

@@ -36,6 +36,7 @@ def test_auroc_and_bootstrap_on_known_values() -> None:
     assert ci is not None and ci[0] <= ci[1] <= 1.0
 
 
+@pytest.mark.slow
 def test_harness_reports_every_dimension_and_bad_rows() -> None:
     report = run_agreement(
         DATA / "labelled-small.csv", Services().rubric(), Services().scorer(), bootstrap=200
@@ -55,6 +56,7 @@ def test_harness_reports_every_dimension_and_bad_rows() -> None:
     assert report.mean_auroc is not None and report.mean_auroc >= 0.75
 
 
+@pytest.mark.slow
 def test_a_one_class_dimension_is_null_with_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "one-class.csv"
     path.write_text(
@@ -68,6 +70,7 @@ def test_a_one_class_dimension_is_null_with_a_reason(tmp_path: Path) -> None:
     assert "understanding" not in report.dimensions
 
 
+@pytest.mark.slow
 def test_unusable_files_raise_clear_errors(tmp_path: Path) -> None:
     no_text = tmp_path / "no-text.csv"
     no_text.write_text("reply,attending\nhi,1\n", encoding="utf-8")
@@ -79,6 +82,7 @@ def test_unusable_files_raise_clear_errors(tmp_path: Path) -> None:
         run_agreement(no_labels, Services().rubric(), Services().scorer())
 
 
+@pytest.mark.slow
 def test_cli_json_prints_only_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
     args = _args("agreement", str(DATA / "labelled-small.csv"), "--json")
     assert args.handler(args) == 0
@@ -89,6 +93,7 @@ def test_cli_json_prints_only_the_summary(capsys: pytest.CaptureFixture[str]) ->
     assert "skipped line 14: missing text" in captured.err
 
 
+@pytest.mark.slow
 def test_cli_table_and_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     args = _args("agreement", str(DATA / "labelled-small.csv"))
     assert args.handler(args) == 0

@@ -17,6 +17,7 @@ from simulator.services import Services
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_jsonl_transcripts_with_malformed_lines(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     result = evaluate_file(
@@ -46,6 +47,7 @@ def test_jsonl_transcripts_with_malformed_lines(tmp_path: Path) -> None:
     assert set(result.dimensions) == {"attending", "understanding", "empathising", "helping"}
 
 
+@pytest.mark.slow
 def test_csv_replies(tmp_path: Path) -> None:
     result = evaluate_file(
         DATA / "replies.csv", Services().rubric(), tmp_path, scorer=Services().scorer()
@@ -65,6 +67,7 @@ def test_unusable_input_is_a_clear_error(tmp_path: Path) -> None:
         evaluate_file(bad, Services().rubric(), tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_cli_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())

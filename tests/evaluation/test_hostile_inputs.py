@@ -230,6 +230,7 @@ def test_cli_agreement_prints_unlabelled_counts(
     assert "helping: 1 of 4 rows have no label for it (left out of this dimension only)" in err
 
 
+@pytest.mark.slow
 def test_real_cli_agreement_refuses_an_unusable_file_without_a_traceback(
     tmp_path: Path,
 ) -> None:
@@ -241,6 +242,7 @@ def test_real_cli_agreement_refuses_an_unusable_file_without_a_traceback(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_real_cli_refuses_a_fifo_input_without_waiting(tmp_path: Path) -> None:
     pipe = tmp_path / "in.csv"
     os.mkfifo(pipe)

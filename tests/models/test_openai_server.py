@@ -25,6 +25,8 @@ from simulator.models.embedded import find_embedded_gguf
 from simulator.models.openai import OpenAIModel
 from tests.fakes import DictatedScorer
 
+pytestmark = pytest.mark.slow  # every test here loads a real model
+
 
 def free_port() -> int:
     with socket.socket() as probe:

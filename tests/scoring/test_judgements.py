@@ -51,6 +51,7 @@ def outcomes() -> list[jd.Outcome]:
     return jd.run(Services().scorer(), jd.read_judgements())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split", [jd.TUNING, jd.HELD_OUT])
 def test_lines_are_rated_fairly(outcomes: list[jd.Outcome], split: str) -> None:
     part = [o for o in outcomes if o.judgement.split == split]

@@ -6,6 +6,8 @@ import pytest
 
 from simulator.services import Services
 
+pytestmark = pytest.mark.slow  # every test here loads a real model
+
 
 @pytest.mark.parametrize(
     ("reply", "pitfall"),

@@ -13,6 +13,8 @@ from simulator.scoring.scorer import SCORER_NAME, SCORER_VERSION
 from simulator.scoring.types import MAX_REPLY_CHARS
 from simulator.services import Services
 
+pytestmark = pytest.mark.slow  # every test here loads a real model
+
 SAM = "They gave me two extra patients again. Nobody even asked."
 
 GOLDEN = [

@@ -26,6 +26,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.slow
 def test_tuning_moves_only_the_top_layers(tmp_path: Path) -> None:
     import torch
     from transformers import AutoModel
@@ -52,6 +53,7 @@ def test_tuning_moves_only_the_top_layers(tmp_path: Path) -> None:
         assert not same(base.encoder.layer[i], tuned.encoder.layer[i]), f"layer {i} not tuned"
 
 
+@pytest.mark.slow
 def test_the_scorer_gets_the_shipped_vectors_and_tuned_ones_in_one_pass() -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -83,6 +85,7 @@ class _NegatedTuned(Embedder):
         return vectors, -vectors
 
 
+@pytest.mark.slow
 def test_regressions_read_the_tuned_vectors_and_similarity_the_shipped_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,6 +154,7 @@ def test_the_cache_key_follows_the_data_and_the_recipe() -> None:
     assert key != tuning.tuned_encoder_key(MODEL_NAME, b"text,attending\nhi,0\n", longer)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "failure",
     [

@@ -50,6 +50,7 @@ def texts(chat: list[dict[str, Any]]) -> list[str]:
     return shown
 
 
+@pytest.mark.slow
 def test_two_browsers_keep_their_own_conversations(app_url: str) -> None:
     jo, ann = Client(app_url, verbose=False), Client(app_url, verbose=False)
     jo.predict("workload-conflict", COACHING, "Jo", "jo's passphrase", api_name="/start")
@@ -63,6 +64,7 @@ def test_two_browsers_keep_their_own_conversations(app_url: str) -> None:
     assert "Ann" not in " ".join(jo_chat)
 
 
+@pytest.mark.slow
 def test_four_sessions_at_once_all_complete(app_url: str) -> None:
     results: dict[int, Any] = {}
     errors: list[BaseException] = []
@@ -97,6 +99,7 @@ def test_four_sessions_at_once_all_complete(app_url: str) -> None:
         assert "Your debrief" in out[DEBRIEF]
 
 
+@pytest.mark.slow
 def test_empty_and_long_messages_are_notices_not_errors(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     out = client.predict("", api_name="/send")
@@ -119,6 +122,7 @@ def test_scenario_validation_endpoint(app_url: str) -> None:
     assert "<editor>" not in plain(shown)
 
 
+@pytest.mark.slow
 def test_admin_endpoints_refuse_without_login(
     ctx: AppContext, free_port: int, rapport_home: Path, tmp_path: Path
 ) -> None:
@@ -160,6 +164,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 90) ->
     raise AssertionError(f"app.py did not answer on {url} within {seconds} s")
 
 
+@pytest.mark.slow
 def test_python_app_py_honours_the_server_settings(free_port: int, rapport_home: Path) -> None:
     env = {
         **os.environ,
@@ -186,6 +191,7 @@ def test_python_app_py_honours_the_server_settings(free_port: int, rapport_home:
     assert f"127.0.0.1:{free_port}" in output
 
 
+@pytest.mark.slow
 def test_a_bad_setting_stops_app_py_with_a_message() -> None:
     env = {**os.environ, "RAPPORT_CONCURRENCY": "lots", "RAPPORT_MODEL": "scripted"}
     done = subprocess.run(

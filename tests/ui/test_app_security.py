@@ -28,6 +28,8 @@ from simulator.ui.authoring import NOT_SIGNED_IN
 from simulator.ui.context import AppContext
 from simulator.ui.throttle import AttemptLimiter
 
+pytestmark = pytest.mark.slow  # every test here loads a real model
+
 ROOT = Path(__file__).resolve().parents[2]
 JO_PASSPHRASE = "jo's own passphrase"
 SECRET_CONCERN = "The saved scenario hides this concern, a sister in hospital."

@@ -142,6 +142,7 @@ def test_save_refuses_invalid_text_and_unsigned_users(rapport_home: Path) -> Non
     assert not (rapport_home / "scenarios" / "my-ward.yaml").exists()
 
 
+@pytest.mark.slow
 def test_preview_plays_a_session_that_is_never_stored(ctx: AppContext) -> None:
     out = authoring.preview(ctx, True, own_copy(), "What's been happening this week?")
     assert out.startswith("**Sam:** Do you actually need me for something?")

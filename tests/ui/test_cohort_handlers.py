@@ -55,6 +55,7 @@ def test_joining_needs_a_name_and_a_real_code(ctx: AppContext) -> None:
     assert ctx.store.cohort_members(code) == ["Jo"]
 
 
+@pytest.mark.slow
 def test_the_view_shows_trainees_progress_hardest_parts_and_exports_csv(ctx: AppContext) -> None:
     code = made(ctx)
     other = made(ctx, "Another group")
@@ -108,6 +109,7 @@ def test_an_empty_cohort_says_to_give_the_code_out(ctx: AppContext) -> None:
     assert "No cohort has the code" in cohort.report(ctx, True, "nope").message
 
 
+@pytest.mark.slow
 def test_a_formula_looking_name_is_exported_as_text(ctx: AppContext) -> None:
     code = made(ctx)
     cohort.join(ctx, "=cmd", code)

@@ -50,6 +50,7 @@ def progress_log() -> tuple[list[tuple[float, str]], evaluate.Progress]:
     return log, lambda fraction, note: log.append((fraction, note))
 
 
+@pytest.mark.slow
 def test_agreement_shows_a_table_plot_and_files(ctx: AppContext, tmp_path: Path) -> None:
     path = tmp_path / "labelled.csv"
     path.write_text(LABELLED, encoding="utf-8")
@@ -66,6 +67,7 @@ def test_agreement_shows_a_table_plot_and_files(ctx: AppContext, tmp_path: Path)
     assert any("8/8" in note for _, note in log)
 
 
+@pytest.mark.slow
 def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> None:
     path = tmp_path / "transcripts.jsonl"
     path.write_text(json.dumps(TRANSCRIPT) + "\n{broken\n", encoding="utf-8")
@@ -79,6 +81,7 @@ def test_batch_evaluation_of_transcripts(ctx: AppContext, tmp_path: Path) -> Non
     assert view.images and log[-1] == (1.0, "Done")
 
 
+@pytest.mark.slow
 def test_the_apps_json_download_is_evaluated_and_errors_name_the_file(
     ctx: AppContext, tmp_path: Path
 ) -> None:
@@ -98,6 +101,7 @@ def test_the_apps_json_download_is_evaluated_and_errors_name_the_file(
     assert "not a transcript object" in message and str(upload) not in message
 
 
+@pytest.mark.slow
 def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
     _, tick = progress_log()
     assert evaluate.run(ctx, False, "x.csv", evaluate.BATCH, tick).message == (
@@ -123,6 +127,7 @@ def test_problems_get_a_clear_message(ctx: AppContext, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_agreement_with_0_1_labels_says_why_kappa_is_missing_and_lists_disagreements(
     ctx: AppContext, tmp_path: Path
 ) -> None:
@@ -152,6 +157,7 @@ def test_agreement_with_0_1_labels_says_why_kappa_is_missing_and_lists_disagreem
     assert count in view.notes
 
 
+@pytest.mark.slow
 def test_agreement_with_levels_keeps_the_kappa_column(ctx: AppContext, tmp_path: Path) -> None:
     path = tmp_path / "levels.csv"
     path.write_text(LABELLED.replace(",1,0,0,0", ",3,0,0,0").replace("0,0,1,0", "0,0,2,0"))
@@ -164,6 +170,7 @@ def test_agreement_with_levels_keeps_the_kappa_column(ctx: AppContext, tmp_path:
     assert rows[0][kappa] != ""  # attending has levels 0 and 3: kappa is measured
 
 
+@pytest.mark.slow
 def test_replies_table_is_compact_and_plots_show_at_their_drawn_size(
     ctx: AppContext, tmp_path: Path
 ) -> None:
@@ -184,6 +191,7 @@ def test_replies_table_is_compact_and_plots_show_at_their_drawn_size(
     assert "max-width:100%" in html and "data:image/png;base64," in html
 
 
+@pytest.mark.slow
 def test_runs_reuse_the_apps_scorer_instead_of_refitting_one(
     ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from matplotlib.figure import Figure
 
 from simulator.ui import history, practice
@@ -22,6 +23,7 @@ def play(ctx: AppContext, name: str, scenario: str = "workload-conflict") -> str
     return view.session.transcript.session_id
 
 
+@pytest.mark.slow
 def test_no_name_or_anonymous_lists_nothing(ctx: AppContext) -> None:
     play(ctx, "")  # stored as anonymous
     for name in (None, "", "   ", "anonymous", "ANONYMOUS"):
@@ -29,6 +31,7 @@ def test_no_name_or_anonymous_lists_nothing(ctx: AppContext) -> None:
         assert view.message == history.NEED_NAME and view.rows == []
 
 
+@pytest.mark.slow
 def test_history_shows_only_this_trainees_sessions_with_progress(ctx: AppContext) -> None:
     mine = [play(ctx, "Jo"), play(ctx, "Jo", "upset-colleague")]
     play(ctx, "Ann")
@@ -43,6 +46,7 @@ def test_history_shows_only_this_trainees_sessions_with_progress(ctx: AppContext
     assert "No conversations saved under **Nobody**" in nobody
 
 
+@pytest.mark.slow
 def test_download_only_for_the_owner(ctx: AppContext) -> None:
     jo = play(ctx, "Jo")
     ann = play(ctx, "Ann")
@@ -61,6 +65,7 @@ def test_download_only_for_the_owner(ctx: AppContext) -> None:
     assert "does not match" in history.download(ctx, "Jo", jo, "not jo's passphrase")[2]
 
 
+@pytest.mark.slow
 def test_the_progress_chart_names_sessions_by_title_like_the_table(ctx: AppContext) -> None:
     play(ctx, "Jo")
     play(ctx, "Jo", "upset-colleague")
@@ -74,6 +79,7 @@ def test_the_progress_chart_names_sessions_by_title_like_the_table(ctx: AppConte
     assert ticks[1].split("\n", 1)[1].replace("\n", " ") in titles  # wrapped, but the same title
 
 
+@pytest.mark.slow
 def test_a_name_is_kept_by_its_first_passphrase(ctx: AppContext) -> None:
     play(ctx, "Jo")  # a session from before Jo chose a passphrase
     first = history.history(ctx, "Jo", "")
@@ -87,6 +93,7 @@ def test_a_name_is_kept_by_its_first_passphrase(ctx: AppContext) -> None:
     assert "1 conversation(s)" in history.history(ctx, "  jO ", SECRET).message
 
 
+@pytest.mark.slow
 def test_a_trusted_proxy_header_names_the_trainee(ctx: AppContext) -> None:
     ctx.trusted_header = "x-forwarded-user"
     play(ctx, "Jo")
@@ -114,6 +121,7 @@ def test_guessing_a_passphrase_is_slowed_down(ctx: AppContext) -> None:
     assert "Too many wrong attempts" in history.history(ctx, "Jo", SECRET, client="5.6.7.8").message
 
 
+@pytest.mark.slow
 def test_names_match_whatever_their_case(ctx: AppContext) -> None:
     mine = play(ctx, "Jo Smith")
     for typed in ("jo smith", "JO SMITH", " Jo Smith "):
@@ -122,6 +130,7 @@ def test_names_match_whatever_their_case(ctx: AppContext) -> None:
         assert history.download(ctx, typed, mine, SECRET)[0] is not None
 
 
+@pytest.mark.slow
 def test_sessions_left_before_the_first_reply_are_not_listed(ctx: AppContext) -> None:
     kept = play(ctx, "Jo")
     practice.start(ctx, "upset-colleague", practice.COACHING, "Jo")  # started, nothing said
@@ -136,6 +145,7 @@ def test_sessions_left_before_the_first_reply_are_not_listed(ctx: AppContext) ->
     )
 
 
+@pytest.mark.slow
 def test_progress_ticks_differ_for_sessions_on_the_same_day(ctx: AppContext) -> None:
     for _ in range(3):
         play(ctx, "Jo")

@@ -56,6 +56,7 @@ def test_picker_lists_every_scenario_by_title_and_the_card_shows_the_brief() -> 
     assert "Pick a situation" in practice.describe(None)
 
 
+@pytest.mark.slow
 def test_start_shows_the_opening_line_and_is_stored(ctx: AppContext) -> None:
     view = started(ctx)
     assert view.chat == [
@@ -79,6 +80,7 @@ def test_start_refuses_anything_but_a_catalogue_id(
     assert view.notice == "Pick a situation first, then press Start conversation."
 
 
+@pytest.mark.slow
 def test_send_shows_the_reply_while_thinking_then_the_answer_and_coaching(ctx: AppContext) -> None:
     scripted().enqueue("Honestly? Four late finishes this fortnight.")
     view = started(ctx)
@@ -98,6 +100,7 @@ def test_send_shows_the_reply_while_thinking_then_the_answer_and_coaching(ctx: A
     assert [t.learner for t in stored.turns] == [GOOD]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -122,6 +125,7 @@ def test_send_before_start_asks_to_start(ctx: AppContext) -> None:
     assert result.reply == "Hello"
 
 
+@pytest.mark.slow
 def test_model_error_keeps_finished_turns_and_the_typed_reply(ctx: AppContext) -> None:
     view = started(ctx)
     send(ctx, view, GOOD)
@@ -141,6 +145,7 @@ def test_model_error_keeps_finished_turns_and_the_typed_reply(ctx: AppContext) -
     assert len(send(ctx, view, REFLECT)[-1].chat) == 5
 
 
+@pytest.mark.slow
 def test_html_in_a_reply_is_escaped_in_the_chat(ctx: AppContext) -> None:
     view = started(ctx)
     attack = '<img src=x onerror="alert(1)"><script>alert(2)</script> **bold**'
@@ -151,6 +156,7 @@ def test_html_in_a_reply_is_escaped_in_the_chat(ctx: AppContext) -> None:
     assert session_of(view).turns[0].learner == attack  # stored as typed
 
 
+@pytest.mark.slow
 def test_end_gives_debrief_charts_and_downloads(ctx: AppContext) -> None:
     view = started(ctx)
     send(ctx, view, GOOD)
@@ -174,6 +180,7 @@ def test_end_gives_debrief_charts_and_downloads(ctx: AppContext) -> None:
     assert ctx.store.list_sessions("Jo")[0].ended_at is not None
 
 
+@pytest.mark.slow
 def test_assessment_mode_holds_feedback_until_the_end(ctx: AppContext) -> None:
     view = started(ctx, mode=practice.ASSESSMENT)
     assert session_of(view).transcript.mode == "assessment"
@@ -184,6 +191,7 @@ def test_assessment_mode_holds_feedback_until_the_end(ctx: AppContext) -> None:
     assert "How reply 1 landed" in ended.feedback and "Attending" in ended.feedback
 
 
+@pytest.mark.slow
 def test_reaching_max_turns_ends_with_the_debrief(ctx: AppContext) -> None:
     view = started(ctx)
     session_of(view).scenario = session_of(view).scenario.model_copy(update={"max_turns": 2})
@@ -193,6 +201,7 @@ def test_reaching_max_turns_ends_with_the_debrief(ctx: AppContext) -> None:
     assert session_of(view).transcript.ended_at is not None
 
 
+@pytest.mark.slow
 def test_try_again_starts_afresh_with_the_same_settings(ctx: AppContext) -> None:
     view = started(ctx, mode=practice.ASSESSMENT, name="Ann")
     send(ctx, view, GOOD)
@@ -204,6 +213,7 @@ def test_try_again_starts_afresh_with_the_same_settings(ctx: AppContext) -> None
     assert len(ctx.store.list_sessions("Ann")) == 2
 
 
+@pytest.mark.slow
 def test_go_back_keeps_earlier_turns_and_leaves_the_original(ctx: AppContext) -> None:
     view = started(ctx)
     send(ctx, view, GOOD)
@@ -219,6 +229,7 @@ def test_go_back_keeps_earlier_turns_and_leaves_the_original(ctx: AppContext) ->
     assert "no turn 10" in (practice.go_back(ctx, view.session, 9).notice or "")
 
 
+@pytest.mark.slow
 def test_two_sessions_do_not_share_a_conversation(ctx: AppContext) -> None:
     one = started(ctx, name="Jo")
     two = started(ctx, name="Ann")
@@ -228,6 +239,7 @@ def test_two_sessions_do_not_share_a_conversation(ctx: AppContext) -> None:
     assert [t.learner for t in session_of(one).turns] == [GOOD]
 
 
+@pytest.mark.slow
 def test_start_waits_for_the_warm_up_to_finish(ctx: AppContext) -> None:
     import threading
 
@@ -243,6 +255,7 @@ def test_start_waits_for_the_warm_up_to_finish(ctx: AppContext) -> None:
 OTHER = "colleagues-conflict"  # "Row on the shop floor", with Bernie
 
 
+@pytest.mark.slow
 def test_picking_another_situation_mid_conversation_starts_clean_and_says_where_the_old_is(
     ctx: AppContext,
 ) -> None:
@@ -274,6 +287,7 @@ def test_picking_another_situation_mid_conversation_starts_clean_and_says_where_
     assert len(bernie.chat) == 1 and "reply to Bernie" in bernie.status
 
 
+@pytest.mark.slow
 def test_picking_another_situation_after_the_debrief_hides_it(ctx: AppContext) -> None:
     view = started(ctx)
     send(ctx, view, GOOD)
@@ -285,6 +299,7 @@ def test_picking_another_situation_after_the_debrief_hides_it(ctx: AppContext) -
     assert "with its scores and transcript" in switched.status
 
 
+@pytest.mark.slow
 def test_picking_another_situation_without_a_name_says_it_is_not_in_history(
     ctx: AppContext,
 ) -> None:
@@ -295,6 +310,7 @@ def test_picking_another_situation_without_a_name_says_it_is_not_in_history(
     assert "started without a name, so it is not listed in My history" in switched.status
 
 
+@pytest.mark.slow
 def test_picking_a_situation_changes_nothing_it_does_not_need_to(ctx: AppContext) -> None:
     assert practice.switch(None, OTHER) is None  # no conversation yet
     view = started(ctx)
@@ -352,6 +368,7 @@ def test_trust_changes_are_said_in_words(delta: float, words: str) -> None:
     assert trust_change_words(delta) == words
 
 
+@pytest.mark.slow
 def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> None:
     view = started(ctx)
     for line in (GOOD, REFLECT, "That sounds exhausting, and I'm sorry it's landed on you again."):
@@ -367,6 +384,7 @@ def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> N
     assert re.search(r"\d\.\d", debrief) is None, debrief  # no "trust rose by 0.10"
 
 
+@pytest.mark.slow
 def test_a_debrief_of_one_reply_says_reply(ctx: AppContext) -> None:
     view = started(ctx)
     send(ctx, view, GOOD)
@@ -426,6 +444,7 @@ def test_equal_behaviour_lines_stay_visible_in_the_debrief_chart() -> None:
     assert list(ax.get_yticks()) == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_while_thinking_the_reply_box_and_turn_buttons_are_locked(ctx: AppContext) -> None:
     from simulator.ui.practice_tab import OUTPUT_COUNT, REPLY_HINT, render
 
@@ -449,6 +468,7 @@ def test_the_reply_hint_says_what_enter_does() -> None:
     assert "Enter sends" in REPLY_HINT and "Shift+Enter" in REPLY_HINT
 
 
+@pytest.mark.slow
 def test_an_answer_for_a_conversation_left_meanwhile_is_not_shown(ctx: AppContext) -> None:
     from simulator.ui.practice_tab import OUTPUT_COUNT, render
 
@@ -466,6 +486,7 @@ def test_an_answer_for_a_conversation_left_meanwhile_is_not_shown(ctx: AppContex
     assert [t.learner for t in stored.turns] == [GOOD]
 
 
+@pytest.mark.slow
 def test_a_new_start_while_thinking_also_drops_the_late_answer(ctx: AppContext) -> None:
     view = started(ctx)
     steps = practice.send(ctx, view.session, GOOD)
