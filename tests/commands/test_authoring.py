@@ -7,8 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from simulator.commands.authoring import register, schema_command, validate_command
 from simulator.content.docs import AUTHORING_DOC
 from simulator.content.schema import Scenario
+from tests.cli import run_rapport
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GOOD = ROOT / "tests" / "loading" / "good"
@@ -125,21 +124,10 @@ def test_worked_example_in_the_guide_is_valid(
     assert run_validate(example) == 0, capsys.readouterr().err
 
 
-def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAPPORT_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "simulator", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,  # a FIFO once made validate wait forever
-    )
-
-
 def test_real_cli_validate(rapport_home: Path) -> None:
-    done = cli("validate", str(GOOD), str(BROKEN / "unknown-key-personna.yaml"), home=rapport_home)
+    done = run_rapport(
+        "validate", str(GOOD), str(BROKEN / "unknown-key-personna.yaml"), home=rapport_home
+    )
     assert done.returncode == 1
     assert "ok " in done.stdout and "(extra-patients v1)" in done.stdout
     assert "line 13: personna: unknown field; did you mean persona?" in done.stderr
@@ -147,7 +135,7 @@ def test_real_cli_validate(rapport_home: Path) -> None:
 
 
 def test_real_cli_schema(rapport_home: Path) -> None:
-    done = cli("schema", "rubric", home=rapport_home)
+    done = run_rapport("schema", "rubric", home=rapport_home)
     assert done.returncode == 0
     assert json.loads(done.stdout)["title"] == "Rubric"
 
@@ -165,7 +153,7 @@ def test_real_cli_validate_reports_every_file_of_a_broken_folder(
     (folder / "latin1.yaml").write_bytes(b"id: caf\xe9\n")
     (folder / "folder.yaml").mkdir()
     os.mkfifo(folder / "pipe.yaml")
-    done = cli("validate", str(folder), home=rapport_home)
+    done = run_rapport("validate", str(folder), home=rapport_home)
     assert done.returncode == 1
     assert done.stdout == f"ok {folder / 'extra-patients.yaml'} (extra-patients v1)\n"
     lines = done.stderr.splitlines()
@@ -190,7 +178,7 @@ def test_real_cli_validate_refuses_a_fifo_or_device_unread(
 ) -> None:
     pipe = tmp_path / "scenario.yaml"
     os.mkfifo(pipe)
-    done = cli("validate", str(pipe), "/dev/zero", home=rapport_home)
+    done = run_rapport("validate", str(pipe), "/dev/zero", home=rapport_home)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"{pipe}: this is a named pipe (FIFO), not a regular file, so it was not read; give the "

@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,23 +16,11 @@ from simulator.content.schema import Rubric
 from simulator.evaluation.batch import REPORT_FILES, evaluate_file
 from simulator.evaluation.inputs import EvaluationError
 from simulator.files.outputfiles import OutputFolder, OutputRefused
+from tests.cli import run_rapport
 from tests.fakes import DictatedScorer
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLIES = "transcript_id,turn,text\nt1,0,How are you doing?\nt1,1,That sounds hard.\n"
-
-
-def rapport(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAPPORT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "simulator", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -77,7 +63,7 @@ def contents(folder: Path) -> dict[str, str]:
 def test_existing_reports_are_kept_without_force(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     held = fill(out)
-    done = rapport("evaluate", str(source), "--out", str(out), home=tmp_path / "home")
+    done = run_rapport("evaluate", str(source), "--out", str(out), home=tmp_path / "home")
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"rapport evaluate: --out {out} already holds replies.csv, replies.json, "
@@ -108,7 +94,7 @@ def test_an_out_folder_that_is_a_link_is_refused_even_with_force(
     held = fill(elsewhere)
     link = tmp_path / "out"
     link.symlink_to(elsewhere, target_is_directory=True)
-    done = rapport("evaluate", str(source), "--out", str(link), "--force", home=tmp_path / "h")
+    done = run_rapport("evaluate", str(source), "--out", str(link), "--force", home=tmp_path / "h")
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"rapport evaluate: --out {link} is a symbolic link; give the folder it points to, or "
@@ -125,7 +111,7 @@ def test_a_report_file_that_is_a_link_is_refused_even_with_force(
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.html").symlink_to(precious)
-    done = rapport("evaluate", str(source), "--out", str(out), "--force", home=tmp_path / "h")
+    done = run_rapport("evaluate", str(source), "--out", str(out), "--force", home=tmp_path / "h")
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"rapport evaluate: {out / 'report.html'} is a symbolic link; remove it or choose "
@@ -147,7 +133,7 @@ def test_the_input_is_never_written_over(tmp_path: Path, how: str) -> None:
     elif how == "symbolic link":
         given = tmp_path / "alias.csv"
         given.symlink_to(inside)
-    done = rapport("evaluate", str(given), "--out", str(out), "--force", home=tmp_path / "h")
+    done = run_rapport("evaluate", str(given), "--out", str(out), "--force", home=tmp_path / "h")
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"rapport evaluate: {given} is an input, and --out {out} would write replies.csv over "

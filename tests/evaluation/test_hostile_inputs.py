@@ -9,8 +9,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from simulator.evaluation.batch import evaluate_file
 from simulator.evaluation.csvfiles import FORMULA_STARTS, safe_writer, spreadsheet_safe
 from simulator.evaluation.inputs import EvaluationError, read_replies
 from simulator.scoring.types import DimensionScore, ReplyScore
+from tests.cli import run_rapport
 from tests.fakes import DictatedScorer, transcript_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,19 +55,6 @@ def write(path: Path, text: str) -> Path:
 
 def turn(index: int, learner: str) -> dict[str, object]:
     return {"index": index, "learner": learner, "persona": "Hm.", "mood": "guarded", "trust": 0.3}
-
-
-def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAPPORT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "simulator", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 # --------------------------------------------------------------------------- deep JSON
@@ -235,7 +221,7 @@ def test_real_cli_agreement_refuses_an_unusable_file_without_a_traceback(
     tmp_path: Path,
 ) -> None:
     path = write(tmp_path / "l.csv", 'text,attending\nHow are you?,\n"Open quote,1\nOk,0\n')
-    done = cli("agreement", str(path), home=tmp_path / "home")
+    done = run_rapport("agreement", str(path), home=tmp_path / "home")
     assert done.returncode == 2
     assert done.stderr.startswith(f"rapport agreement: {path} has no usable rows")
     assert "line 3: a quoted field opened on line 3 is never closed" in done.stderr
@@ -246,13 +232,15 @@ def test_real_cli_agreement_refuses_an_unusable_file_without_a_traceback(
 def test_real_cli_refuses_a_fifo_input_without_waiting(tmp_path: Path) -> None:
     pipe = tmp_path / "in.csv"
     os.mkfifo(pipe)
-    done = cli("evaluate", str(pipe), "--out", str(tmp_path / "out"), home=tmp_path / "home")
+    done = run_rapport(
+        "evaluate", str(pipe), "--out", str(tmp_path / "out"), home=tmp_path / "home"
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"rapport evaluate: {pipe}: this is a named pipe (FIFO), not a regular file, so it was "
         "not read; give the path of a .json, .jsonl or .csv transcripts file"
     )
-    done = cli("agreement", str(pipe), home=tmp_path / "home")
+    done = run_rapport("agreement", str(pipe), home=tmp_path / "home")
     assert done.returncode == 2
     assert "named pipe (FIFO), not a regular file" in done.stderr
     assert not (tmp_path / "out").exists()
