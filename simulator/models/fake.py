@@ -32,6 +32,12 @@ class ScriptedModel:
         for reply in replies:
             self._queue.append([reply] if isinstance(reply, str) else list(reply))
 
+    def clear(self) -> None:
+        """Forget what was enqueued and requested (the model is shared by tests in a process)."""
+        self._queue.clear()
+        self.history.clear()
+        self.fail_with = None
+
     def generate(self, request: GenerationRequest) -> list[str]:
         self.history.append(request)
         if self.fail_with is not None:

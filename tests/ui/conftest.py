@@ -24,6 +24,16 @@ def rapport_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _fresh_scripted_model() -> None:
+    """The scripted persona model is cached per process: start each test with nothing queued."""
+    from simulator.models import ScriptedModel, load_model
+
+    model = load_model("scripted")
+    assert isinstance(model, ScriptedModel)
+    model.clear()
+
+
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
     store = Store(tmp_path / "sessions.sqlite3")

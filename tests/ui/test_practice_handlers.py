@@ -371,6 +371,8 @@ def test_trust_changes_are_said_in_words(delta: float, words: str) -> None:
 @pytest.mark.slow
 def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> None:
     view = started(ctx)
+    # What Sam says first, so that the reflection restates something Sam actually said.
+    scripted().enqueue("They gave me two extra patients again. Nobody even asked.")
     for line in (GOOD, REFLECT, "That sounds exhausting, and I'm sorry it's landed on you again."):
         send(ctx, view, line)
     debrief = practice.finish(ctx, view.session).debrief
