@@ -26,21 +26,35 @@ class SettingsError(ValueError):
     """An environment setting the app cannot use; the message says what to fix."""
 
 
+def _whole_number_setting(name: str, default: int, high: int, meaning: str, note: str = "") -> int:
+    """An environment setting that must be a whole number from 1 to ``high``.
+
+    Raises:
+        SettingsError: The value is set but is not such a number; the message says what to give.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise SettingsError(
+            f"{name}={raw!r}: give {meaning} from 1 to {high} (default {default}){note}"
+        )
+    return int(raw)
+
+
 def concurrency_from_env() -> int:
     """``RAPPORT_CONCURRENCY`` (default 4): how many requests run at once.
 
     Raises:
         SettingsError: The value is not a whole number from 1 to 64.
     """
-    raw = os.environ.get("RAPPORT_CONCURRENCY", "").strip()
-    if not raw:
-        return DEFAULT_CONCURRENCY
-    if not raw.isdigit() or not 1 <= int(raw) <= 64:
-        raise SettingsError(
-            f"RAPPORT_CONCURRENCY={raw!r}: give a whole number from 1 to 64 (default "
-            f"{DEFAULT_CONCURRENCY}); turns beyond it wait in the queue"
-        )
-    return int(raw)
+    return _whole_number_setting(
+        "RAPPORT_CONCURRENCY",
+        DEFAULT_CONCURRENCY,
+        64,
+        "a whole number",
+        "; turns beyond it wait in the queue",
+    )
 
 
 def max_upload_mb_from_env() -> int:
@@ -49,15 +63,9 @@ def max_upload_mb_from_env() -> int:
     Raises:
         SettingsError: The value is not a whole number from 1 to 1024.
     """
-    raw = os.environ.get("RAPPORT_MAX_UPLOAD_MB", "").strip()
-    if not raw:
-        return DEFAULT_MAX_UPLOAD_MB
-    if not raw.isdigit() or not 1 <= int(raw) <= 1024:
-        raise SettingsError(
-            f"RAPPORT_MAX_UPLOAD_MB={raw!r}: give a whole number of megabytes from 1 to 1024 "
-            f"(default {DEFAULT_MAX_UPLOAD_MB})"
-        )
-    return int(raw)
+    return _whole_number_setting(
+        "RAPPORT_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, 1024, "a whole number of megabytes"
+    )
 
 
 def trusted_header_from_env() -> str | None:
