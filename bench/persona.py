@@ -105,10 +105,10 @@ def build_fixture(script: Path, store: Path) -> PersonaFixture:
     lines = [line for line in lines if line]
     session = Services(store).start_session("workload-conflict", seed=1, trainee="bench")
     recorder = Recorder(session.engine.model)
-    session.engine.model = recorder
+    session.engine.voice.model = recorder
     for line in lines[:4]:
         session.respond(line)
-    session.engine.model = recorder.model
+    session.engine.voice.model = recorder.model
     model: Any = recorder.model
     baseline = model
     if str(next(model.model.parameters()).dtype) != "torch.float32":

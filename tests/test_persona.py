@@ -8,15 +8,26 @@ import pytest
 
 from simulator.content.schema import Move, Scenario
 from simulator.models.fake import ScriptedModel
-from simulator.persona.engine import (
-    PersonaEngine,
-    beat_opening,
-    build_messages,
-    choose_beat,
-    clean,
-    guard,
-)
+from simulator.persona.director import Director
+from simulator.persona.guards import guard
+from simulator.persona.memory import ConversationMemory
 from simulator.persona.state import PersonaState
+from simulator.persona.voice import PersonaReply, Voice, beat_opening, build_messages, clean
+
+
+def say(
+    voice: Voice, state: PersonaState, line: str, beat: str, seed: int | None, reveal: bool = False
+) -> PersonaReply:
+    return voice.say(
+        beat,
+        state=state,
+        history=[],
+        learner_line=line,
+        earlier=[],
+        injection=False,
+        seed=seed,
+        reveal=reveal,
+    )
 
 
 def test_prompt_is_exact_and_keeps_secrets(workload: Scenario) -> None:
@@ -147,24 +158,25 @@ def test_beat_opening_is_a_short_start() -> None:
     assert beat_opening("You've said that before.") == "You've said that"
 
 
-def test_choose_beat_prefers_reveal_line_then_fresh_lines(workload: Scenario) -> None:
+def test_director_says_an_earned_reveal_line_then_fresh_lines(workload: Scenario) -> None:
     state = PersonaState.start(workload.persona)
-    rng = random.Random(0)
-    assert (
-        choose_beat(workload, state, Move.asked, [0], [], rng)
-        == workload.persona.hidden_concerns[0].reveal_line
-    )
+    director = Director(workload)
+    memory = ConversationMemory.start(workload.persona.opening_line)
+    plan = director.plan(state, Move.asked, "What's going on?", [0], memory, random.Random(0))
+    assert plan.beat == workload.persona.hidden_concerns[0].reveal_line
+    assert plan.reveal == (0,)
     beats = workload.persona.mood.states["guarded"].beats[Move.asked]
-    first = choose_beat(workload, state, Move.asked, [], beats[1:], rng)
-    assert first == beats[0]
+    memory.used = list(beats[1:])
+    plan = director.plan(state, Move.asked, "How are you?", [], memory, random.Random(0))
+    assert plan.beat == beats[0]
 
 
 def test_engine_picks_a_passing_candidate_and_records_the_request(workload: Scenario) -> None:
     model = ScriptedModel()
     model.enqueue(["As an AI I cannot.", "It's been a long one. Third week running."])
-    engine = PersonaEngine(workload, model, n_candidates=2)
+    voice = Voice(workload, model, n_candidates=2)
     state = PersonaState.start(workload.persona)
-    reply = engine.reply(state, [], "How's the week been?", "Honestly? Long week.", False, 7)
+    reply = say(voice, state, "How's the week been?", "Honestly? Long week.", 7)
     assert reply.source == "model"
     assert reply.text == "Honestly? It's been a long one. Third week running."
     request = model.history[-1]
@@ -175,37 +187,37 @@ def test_engine_picks_a_passing_candidate_and_records_the_request(workload: Scen
 def test_engine_falls_back_to_the_beat_when_nothing_passes(workload: Scenario) -> None:
     model = ScriptedModel()
     model.enqueue(["How can I help you?", "Don't worry about me."])
-    engine = PersonaEngine(workload, model, n_candidates=2, prefill_beat=False)
+    voice = Voice(workload, model, n_candidates=2, prefill_beat=False)
     state = PersonaState.start(workload.persona)
-    reply = engine.reply(state, [], "Hi", "Right. What is it?", False, None)
+    reply = say(voice, state, "Hi", "Right. What is it?", None)
     assert (reply.source, reply.text) == ("fallback", "Right. What is it?")
 
 
 def test_engine_blocks_unearned_concerns(workload: Scenario) -> None:
     model = ScriptedModel()
     model.enqueue("My childminder quit, honestly.")
-    engine = PersonaEngine(workload, model, n_candidates=1, prefill_beat=False)
+    voice = Voice(workload, model, n_candidates=1, prefill_beat=False)
     state = PersonaState.start(workload.persona)
-    assert engine.reply(state, [], "Hi", "What?", False, None).source == "fallback"
+    assert say(voice, state, "Hi", "Honestly? My childminder quit.", None).source == "fallback"
     state.revealed = {0}
     model.enqueue("My childminder quit, honestly.")
-    assert engine.reply(state, [], "Hi", "What?", False, None).source == "model"
+    assert say(voice, state, "Hi", "Honestly? My childminder quit.", None).source == "model"
 
 
 def test_a_reveal_starts_the_model_on_more_of_the_line(workload: Scenario) -> None:
     model = ScriptedModel()
-    engine = PersonaEngine(workload, model, n_candidates=1)
+    voice = Voice(workload, model, n_candidates=1)
     state = PersonaState.start(workload.persona)
     state.revealed = {0}
     line = workload.persona.hidden_concerns[0].reveal_line
     assert line is not None
-    engine.reply(state, [], "What's going on at home?", line, False, 1, reveal=True)
+    say(voice, state, "What's going on at home?", line, 1, reveal=True)
     assert model.history[-1].prefill == "Honestly? My childminder quit two"
 
 
 def test_every_authored_line_passes_the_character_checks() -> None:
     from simulator.content.loading import available_scenarios
-    from simulator.persona.engine import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+    from simulator.persona.guards import ASSISTANT, INSTRUCTION_LEAK, ROLE_REVERSAL
 
     for scenario in available_scenarios().values():
         persona = scenario.persona
@@ -213,5 +225,5 @@ def test_every_authored_line_passes_the_character_checks() -> None:
         for state in persona.mood.states.values():
             lines += state.example_lines + [b for beats in state.beats.values() for b in beats]
         for line in lines:
-            for pattern in (_ASSISTANT, _ROLE_REVERSAL, _INSTRUCTION_LEAK):
+            for pattern in (ASSISTANT, ROLE_REVERSAL, INSTRUCTION_LEAK):
                 assert not pattern.search(line), (scenario.id, line)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from simulator.content.schema import Move, Rubric, Scenario
+from simulator.persona.guards import is_injection
 from simulator.persona.state import (
     PersonaState,
     apply,
     classify_move,
-    is_injection,
     trust_delta,
     trust_weights,
 )

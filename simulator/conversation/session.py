@@ -1,8 +1,9 @@
 """One practice conversation: the turn loop that every caller (app, CLI, tests) drives.
 
-learner reply -> scorer -> persona state (trust, mood, earned concerns) -> beat -> model ->
-guards -> persona reply; each finished turn is written to the store before ``respond`` returns,
-so a crash never loses a finished turn.
+learner reply -> scorer -> persona engine (trust and mood, what to say, said in context) ->
+persona reply; each finished turn is written to the store before ``respond`` returns, so a crash
+never loses a finished turn. Everything about the persona lives in ``simulator.persona``; this
+module only keeps the conversation going.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from simulator.content.schema import Rubric, Scenario
 from simulator.conversation.debrief import build_debrief
 from simulator.conversation.transcript import Debrief, Transcript, Turn, utc_now
 from simulator.models.base import ChatModel
-from simulator.persona.engine import Encode, PersonaEngine, choose_beat
-from simulator.persona.state import PersonaState, apply, classify_move, is_injection, trust_delta
+from simulator.persona.engine import PersonaEngine
+from simulator.persona.voice import Encode, Rater
 from simulator.scoring.types import Scorer
 
 MAX_REPLY_CHARS = 2000
@@ -45,6 +46,7 @@ class Session:
         store: where turns are written as they happen (optional).
         seed: same seed, same transcript.
         encode: sentence embedder used to re-rank persona candidates (lexical when None).
+        critic: rates persona candidates in context (``simulator.persona.critic``).
     """
 
     def __init__(
@@ -59,15 +61,23 @@ class Session:
         trainee: str = "anonymous",
         mode: Literal["coaching", "assessment"] = "coaching",
         encode: Encode | None = None,
+        critic: Rater | None = None,
         n_candidates: int = 6,
     ) -> None:
         self.scenario = scenario
         self.rubric = rubric
         self.scorer = scorer
-        self.engine = PersonaEngine(scenario, model, n_candidates=n_candidates, encode=encode)
+        self.engine = PersonaEngine(
+            scenario,
+            model,
+            rubric=rubric,
+            n_candidates=n_candidates,
+            encode=encode,
+            critic=critic,
+        )
         self.store = store
         self.seed = seed
-        self.state = PersonaState.start(scenario.persona)
+        self.state, self.memory = self.engine.start()
         self.transcript = Transcript(
             session_id=uuid.uuid4().hex,
             scenario_id=scenario.id,
@@ -132,32 +142,25 @@ class Session:
             if callable(in_conversation)
             else self.scorer.score(text, context=self._previous_persona_line())
         )
-        injection = is_injection(text)
-        move = classify_move(score, injection, self.rubric)
-        trial = PersonaState(self.state.persona, self.state.trust, set(self.state.revealed))
-        delta = trust_delta(trial, score, injection, self.rubric)
-        newly = apply(trial, delta)
         turn_seed = None if self.seed is None else self.seed * 1000 + index
         rng = random.Random(f"{self.seed}-{index}" if self.seed is not None else None)
-        beat = choose_beat(
-            self.scenario, trial, move, newly, used=[t.persona for t in self.turns], rng=rng
-        )
         history = [(t.learner, t.persona) for t in self.turns]
-        reveal = any(self.scenario.persona.hidden_concerns[i].reveal_line == beat for i in newly)
-        reply = self.engine.reply(trial, history, text, beat, injection, turn_seed, reveal)
+        played = self.engine.turn(
+            self.state, self.memory, score, text, history, seed=turn_seed, rng=rng
+        )
         # Only now, with a reply in hand, does the turn count.
-        self.state = trial
+        self.state, self.memory = played.state, played.memory
         turn = Turn(
             index=index,
             learner=text,
-            persona=reply.text,
+            persona=played.reply.text,
             scores=score,
-            move=move.value,
-            mood=trial.mood,
-            trust=trial.trust,
-            trust_delta=delta,
-            source=reply.source,
-            revealed=newly,
+            move=played.move.value,
+            mood=played.state.mood,
+            trust=played.state.trust,
+            trust_delta=played.trust_delta,
+            source=played.reply.source,
+            revealed=played.newly_revealed,
         )
         self.transcript.turns.append(turn)
         if self.store is not None:
@@ -198,7 +201,8 @@ class Session:
             },
             deep=True,
         )
-        clone.state = PersonaState.start(self.scenario.persona)
+        clone.state, _ = clone.engine.start()
+        clone.memory = clone.engine.recall([(t.learner, t.persona, t.revealed) for t in kept])
         if kept:
             clone.state.trust = kept[-1].trust
             clone.state.revealed = clone.state.earned_concerns() | {

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from simulator.conversation.session import Session
-from simulator.persona.engine import _ASSISTANT, _INSTRUCTION_LEAK, _ROLE_REVERSAL
+from simulator.persona.guards import ASSISTANT, INSTRUCTION_LEAK, ROLE_REVERSAL
 from simulator.persona.state import concerns_earned_in
 
 MAX_WORDS = 60
@@ -43,9 +43,9 @@ def reply_problems(session: Session, index: int) -> list[str]:
     if len(text.split()) > MAX_WORDS:
         problems.append(f"over {MAX_WORDS} words")
     for name, pattern in (
-        ("assistant-speak", _ASSISTANT),
-        ("role reversal", _ROLE_REVERSAL),
-        ("talks about instructions", _INSTRUCTION_LEAK),
+        ("assistant-speak", ASSISTANT),
+        ("role reversal", ROLE_REVERSAL),
+        ("talks about instructions", INSTRUCTION_LEAK),
     ):
         if pattern.search(text):
             problems.append(name)

@@ -9,24 +9,10 @@ course designer adds moves trust too. Nothing here calls a model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from simulator.content.schema import DEFAULT_RUBRIC_ID, Move, Persona, Rubric
-from simulator.scoring import cues as cue_module
 from simulator.scoring.types import ReplyScore
-
-# Phrases that try to take the persona out of its role. Such a line is answered in character
-# (an "off_script" beat) and never reaches the model verbatim.
-_INJECTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompt|rules|above|previous)\b"
-    r"|\bsystem\s*prompt\b|\byour\s+(instructions|prompt|rules|programming)\b"
-    r"|\b(you\s+are|you're)\s+(an?\s+)?(ai|a\.i\.|assistant|language\s+model|chatbot|bot|llm)\b"
-    r"|\bas\s+an\s+ai\b|\bjailbreak\b|\bdeveloper\s+mode\b|\bhidden\s+concerns?\b"
-    r"|\b(pretend|act)\s+(to\s+be|as)\b|\brole[- ]?play\b|\bstay\s+in\s+character\b"
-    r"|\bwhat\s+is\s+your\s+secret\b|\bwhat'?s\s+your\s+secret\b",
-    re.IGNORECASE,
-)
 
 # Ties between behaviours go to the one that shows the most of the other person's side.
 _MOVE_PRIORITY = [
@@ -35,12 +21,6 @@ _MOVE_PRIORITY = [
     ("attending", Move.asked),
 ]
 _LISTENING = frozenset({"attending", "understanding", "empathising"})
-
-
-def is_injection(text: str) -> bool:
-    """Whether a learner line tries to make the persona leave its role or reveal its prompt
-    (this pattern, or the scorer's cue for stepping out of the conversation)."""
-    return bool(_INJECTION.search(text)) or bool(cue_module.extract(text).spans.get("stepping_out"))
 
 
 def _rubric(rubric: Rubric | None) -> Rubric:
@@ -134,13 +114,25 @@ def trust_weights(state: PersonaState, rubric: Rubric) -> dict[str, float]:
     return weights
 
 
+POLITE_FIXING_DROP = 0.15
+"""How far below where the conversation started help offered too early can take trust on its
+own: a colleague who is offered fixes before being heard cools, but is not driven to the floor
+by a polite, well-meant offer. Rebukes and blame have no such limit."""
+
+
 def trust_delta(
-    state: PersonaState, score: ReplyScore, injection: bool = False, rubric: Rubric | None = None
+    state: PersonaState,
+    score: ReplyScore,
+    injection: bool = False,
+    rubric: Rubric | None = None,
+    *,
+    rebuked: bool = False,
 ) -> float:
     """How much this reply moves trust, by the rubric's weights and the scenario's rules.
 
     A line that tries to take the persona out of its role never raises trust, whatever
-    behaviour its words seem to show.
+    behaviour its words seem to show. A rebuke the scorer did not flag (``rebuked``, read by
+    ``guards.is_rebuke``) costs what dismissing costs.
     """
     rubric = _rubric(rubric)
     rules = state.persona.mood.trust_rules
@@ -161,8 +153,15 @@ def trust_delta(
     early = [p.id for p in rubric.pitfalls if p.timing]
     if any(levels.get(d, 0) for d in helping) and not state.help_is_welcome() and not listened:
         pitfalls.update(early)
+    dismissing = [p.id for p in rubric.pitfalls if p.move == "dismissed"]
+    if rebuked and not pitfalls & set(dismissing) and dismissing:
+        pitfalls.add(dismissing[0])
     for pitfall in pitfalls:
         delta += weights.get(pitfall, 0.0)
+    harsh = {p.id for p in rubric.pitfalls if p.move in ("dismissed", "off_script")}
+    if pitfalls and not pitfalls & harsh and delta < 0:
+        floor = state.persona.mood.initial_trust() - POLITE_FIXING_DROP
+        delta = max(delta, min(0.0, floor - state.trust))
     if not any(levels.values()) and not pitfalls:
         delta += rules.nothing_observed
     stepping_out = {p.id for p in rubric.pitfalls if p.move == "off_script"}
