@@ -146,8 +146,10 @@ class Services:
         chat_model = self.model(model)
         # The persona re-ranks with the shipped MiniLM vectors; the scorer's embedder gives them
         # without loading MiniLM a second time.
+        from simulator.persona.critic import load_critic
         from simulator.scoring.twin import get_scorer_embedder
 
+        encode = get_scorer_embedder().encode
         return Session(
             chosen,
             rubric,
@@ -157,5 +159,6 @@ class Services:
             seed=seed,
             trainee=trainee,
             mode=mode,
-            encode=get_scorer_embedder().encode,
+            encode=encode,
+            critic=load_critic(encode),
         )

@@ -216,10 +216,11 @@ def chat_command(args: argparse.Namespace) -> int:
 
 
 def register_checks(subparsers: Any) -> None:
-    """Add ``persona-check``."""
+    """Add ``persona-eval`` (``persona-check`` is its old name)."""
     check = subparsers.add_parser(
-        "persona-check",
-        help="play every script in a folder and report how well the persona stayed in character",
+        "persona-eval",
+        aliases=["persona-check"],
+        help="play every script in a folder and rate each persona reply in context",
     )
     check.add_argument("--scenario", required=True)
     check.add_argument("--scripts", required=True, help="folder of *.txt learner scripts")
@@ -233,6 +234,8 @@ def register_checks(subparsers: Any) -> None:
 def persona_check_command(args: argparse.Namespace) -> int:
     """Run each script in its own session; print per-script and overall figures."""
     from simulator.evaluation.persona_check import play_script, read_scripts, summary
+    from simulator.persona.critic import load_critic
+    from simulator.scoring.twin import get_scorer_embedder
 
     folder = Path(args.scripts)
     if not folder.is_dir():
@@ -241,12 +244,15 @@ def persona_check_command(args: argparse.Namespace) -> int:
     if not scripts:
         return _fail(f"{folder} has no *.txt scripts.")
     results = []
+    critic = None
     for name, lines in scripts.items():
         session = _start(args)
         if isinstance(session, str):
             return _fail(session)
         try:
-            results.append(play_script(session, name, lines))
+            if critic is None:
+                critic = load_critic(get_scorer_embedder().encode)
+            results.append(play_script(session, name, lines, critic))
         except ModelError as exc:
             return _fail(f"the persona model failed in script {name}: {exc}")
         session.end()
@@ -257,15 +263,23 @@ def persona_check_command(args: argparse.Namespace) -> int:
         return 0
     for result in results:
         print(
-            f"{result.script:<12} in character {result.in_character}/{result.replies}  "
+            f"{result.script:<12} all four {result.all_four}/{result.replies}  "
             f"fallbacks {result.fallbacks}  trust {result.start_trust:.2f} -> "
             f"{result.end_trust:.2f}  mean levels/turn {result.mean_total}"
         )
-        for problem in result.problems:
-            print(f"    {problem}")
+        for index, failed in enumerate(result.failed):
+            if failed:
+                print(
+                    f"    turn {index + 1} fails {', '.join(failed)}: "
+                    f"{result.transcript[index][1]!r}"
+                )
+    criteria = report["criteria"]
+    assert isinstance(criteria, dict)
     print(
-        f"overall: in character {report['in_character_rate']:.0%}, fallbacks "
-        f"{report['fallback_rate']:.0%}, longest reply {report['max_words']} words"
+        "overall: "
+        + ", ".join(f"{c.replace('_', ' ')} {rate:.0%}" for c, rate in criteria.items())
+        + f"; all four {report['all_four_rate']:.0%}, fallbacks {report['fallback_rate']:.0%}, "
+        f"longest reply {report['max_words']} words"
     )
     return 0
 

@@ -1,8 +1,11 @@
-"""Persona checks: play learner scripts through the real session and measure how the persona held.
+"""Persona evaluation: play learner scripts through the real session and rate every reply.
 
-Used by ``rapport persona-check`` and the real-model tests. Each persona reply is checked
-afresh, independently of the guard that chose it: length, assistant-speak, role reversal,
-talk about instructions, and hidden concerns said before they were earned.
+Used by ``rapport persona-eval`` (``persona-check`` is its old name) and the real-model tests.
+Each persona reply is rated afresh in context, independently of the guard that chose it
+(``simulator.persona.evaluation``): checks for what is certain (assistant-speak, role reversal,
+talk about instructions, hidden concerns said before they were earned, repeats) and, when the
+critic's weights are there, the critic's verdict per criterion (in character, coherent,
+responsive, non-repeating, no leak).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from simulator.conversation.session import Session
+from simulator.persona.critic import CRITERIA, Critic
+from simulator.persona.evaluation import READER_CRITERIA, rate_reply
 from simulator.persona.guards import ASSISTANT, INSTRUCTION_LEAK, ROLE_REVERSAL
 from simulator.persona.state import concerns_earned_in
 
@@ -33,6 +38,13 @@ class ScriptResult:
     mean_total: float
     problems: list[str] = field(default_factory=list)
     transcript: list[tuple[str, str, str]] = field(default_factory=list)
+    passed: dict[str, int] = field(default_factory=dict)
+    """Replies passing each criterion (checks and critic)."""
+    all_four: int = 0
+    """Replies passing all four reader criteria."""
+    failed: list[list[str]] = field(default_factory=list)
+    """Per reply, the criteria it fails."""
+    ratings: list[dict[str, object]] = field(default_factory=list)
 
 
 def reply_problems(session: Session, index: int) -> list[str]:
@@ -59,8 +71,21 @@ def reply_problems(session: Session, index: int) -> list[str]:
     return problems
 
 
-def play_script(session: Session, name: str, lines: list[str]) -> ScriptResult:
-    """Play every line (until the scenario ends) and check each persona reply."""
+def _forbidden_at(session: Session, index: int) -> list[str]:
+    earned = {i for t in session.turns[: index + 1] for i in t.revealed}
+    earned |= concerns_earned_in(session.scenario.persona, session.transcript.start_mood)
+    return [
+        keyword
+        for i, concern in enumerate(session.scenario.persona.hidden_concerns)
+        if i not in earned
+        for keyword in concern.keywords
+    ]
+
+
+def play_script(
+    session: Session, name: str, lines: list[str], critic: Critic | None = None
+) -> ScriptResult:
+    """Play every line (until the scenario ends) and rate each persona reply in context."""
     for line in lines:
         if session.finished:
             break
@@ -84,6 +109,24 @@ def play_script(session: Session, name: str, lines: list[str]) -> ScriptResult:
         for lines_ in s.beats.values()
         for b in lines_
     }
+    passed = dict.fromkeys(CRITERIA, 0)
+    all_four = 0
+    ratings: list[dict[str, object]] = []
+    failed: list[list[str]] = []
+    for index, turn in enumerate(session.turns):
+        earlier = [session.transcript.opening_line, *(t.persona for t in session.turns[:index])]
+        rating = rate_reply(
+            turn.persona,
+            turn.learner,
+            earlier,
+            forbidden_keywords=_forbidden_at(session, index),
+            critic=critic,
+        )
+        for criterion, ok in rating.passed.items():
+            passed[criterion] += ok
+        all_four += rating.all_four
+        failed.append([c for c, ok in rating.passed.items() if not ok])
+        ratings.append({"passed": rating.passed, "checks": rating.checks, "critic": rating.critic})
     return ScriptResult(
         script=name,
         replies=len(session.turns),
@@ -96,6 +139,10 @@ def play_script(session: Session, name: str, lines: list[str]) -> ScriptResult:
         mean_total=round(sum(totals) / len(totals), 2) if totals else 0.0,
         problems=problems,
         transcript=[(t.learner, t.persona, t.source) for t in session.turns],
+        passed=passed,
+        all_four=all_four,
+        failed=failed,
+        ratings=ratings,
     )
 
 
@@ -118,5 +165,11 @@ def summary(results: list[ScriptResult]) -> dict[str, object]:
         "fallback_rate": round(sum(r.fallbacks for r in results) / max(1, replies), 3),
         "verbatim_beat_rate": round(sum(r.verbatim_beats for r in results) / max(1, replies), 3),
         "max_words": max((r.max_words for r in results), default=0),
+        "criteria": {
+            c: round(sum(r.passed.get(c, 0) for r in results) / max(1, replies), 3)
+            for c in CRITERIA
+        },
+        "all_four_rate": round(sum(r.all_four for r in results) / max(1, replies), 3),
+        "reader_criteria": list(READER_CRITERIA),
         "scripts": {r.script: asdict(r) for r in results},
     }

@@ -162,8 +162,16 @@ class Director:
             return "consider"
         return "accept"
 
-    def _pick(self, lines: Sequence[str], memory: ConversationMemory, rng: random.Random) -> str:
+    def _fresh(self, lines: Sequence[str], memory: ConversationMemory) -> list[str]:
+        """Lines that repeat nothing said, in words or (with an embedder) in meaning."""
         fresh = memory.fresh(lines)
+        if self.encode is None or not fresh:
+            return fresh
+        repeats = guards.repeats_in_meaning(fresh, memory.said, self.encode)
+        return [line for line, repeated in zip(fresh, repeats, strict=True) if not repeated]
+
+    def _pick(self, lines: Sequence[str], memory: ConversationMemory, rng: random.Random) -> str:
+        fresh = self._fresh(lines, memory)
         return rng.choice(fresh) if fresh else ""
 
     def _first_fresh(
@@ -190,7 +198,7 @@ class Director:
 
     def _offer_lines(self, mood: MoodState, offer: str, memory: ConversationMemory) -> list[str]:
         """Authored offer replies that answer *this* offer: generic ones, or ones about it."""
-        authored = memory.fresh(mood.beats.get(Move.offered_help, []))
+        authored = self._fresh(mood.beats.get(Move.offered_help, []), memory)
         known = self._known_words(memory, offer)
         fitting: list[tuple[float, str]] = []
         scores = self._similarity(offer, authored)
@@ -228,14 +236,20 @@ class Director:
 
         if waiting and not rebuked:
             reveal_lines = self._reveal_lines(waiting)
+            if reading.offer and not reading.asks_help and reveal_lines:
+                fitting = self._offer_lines(mood, reading.offer, memory)
+                if fitting:
+                    # Answer the offer first; the concern is said next turn.
+                    memory.pending = list(waiting)
+                    return Plan(fitting[0], "offer")
             if reading.specific_question and reveal_lines:
                 best, score = self._best(
                     reading.question or text,
-                    [*memory.fresh(self._general_lines(mood)), *reveal_lines],
+                    [*self._fresh(self._general_lines(mood), memory), *reveal_lines],
                 )
                 if best is not None and best not in reveal_lines and score >= ANSWER_FIT:
                     # Answer the question first; the concern is said next turn.
-                    memory.pending = [i for i in waiting if i not in memory.told]
+                    memory.pending = list(waiting)
                     return Plan(best, "answer")
             for line, index in reveal_lines.items():
                 return Plan(line, "reveal", (index,))
@@ -262,7 +276,7 @@ class Director:
                 return Plan(line, "answer")
 
         if reading.specific_question:
-            answer = self._answer(reading.question or text, mood, memory, rng)
+            answer = self._answer(reading.question or text, text, mood, memory)
             if answer:
                 return Plan(answer, "answer")
 
@@ -285,17 +299,19 @@ class Director:
         return Plan(line or self._last_resort(mood, memory), move.value)
 
     def _answer(
-        self, question: str, mood: MoodState, memory: ConversationMemory, rng: random.Random
+        self, question: str, whole_line: str, mood: MoodState, memory: ConversationMemory
     ) -> str:
         """An authored line that answers a specific question, or a deflection that names it."""
-        pool = memory.fresh(
-            [*self._general_lines(mood), *(b for v in mood.beats.values() for b in v)]
+        pool = self._fresh(
+            [*self._general_lines(mood), *(b for v in mood.beats.values() for b in v)], memory
         )
         best, score = self._best(question, pool)
         if best is not None and score >= ANSWER_FIT:
             return best
         topic = guards.question_topic(question)
-        general = self._pick(self._general_lines(mood), memory, rng)
+        general = self._best_fresh(
+            whole_line, [mood.beats.get(Move.asked, []), mood.example_lines], memory
+        )
         if topic and general:
             return f"{topic[0].upper()}{topic[1:]}? That's not really the problem. {general}"
         return general
@@ -304,7 +320,7 @@ class Director:
         self, text: str, pools: Sequence[Sequence[str]], memory: ConversationMemory
     ) -> str:
         for pool in pools:
-            fresh = memory.fresh(pool)
+            fresh = self._fresh(pool, memory)
             if fresh:
                 best, _ = self._best(text, fresh)
                 if best:

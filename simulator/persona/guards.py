@@ -16,7 +16,9 @@ and no module keeps a private copy.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from simulator.scoring import cues as cue_module
 
@@ -245,6 +247,11 @@ def overlap(a: str, b: str) -> float:
     return len(left & right) / len(left | right)
 
 
+def sentences(text: str) -> list[str]:
+    """A line's sentences, stripped."""
+    return [s.strip() for s in cue_module.sentences(text) if s.strip()]
+
+
 def near_repeat_of(text: str, earlier: Sequence[str]) -> str | None:
     """The earlier line this one repeats or nearly repeats, if any."""
     mine = normalise(text)
@@ -252,6 +259,34 @@ def near_repeat_of(text: str, earlier: Sequence[str]) -> str | None:
         if mine == normalise(line) or overlap(text, line) >= NEAR_REPEAT:
             return line
     return None
+
+
+REPEAT_MEANING = 0.85
+"""Embedding similarity at or above which a sentence says again what was already said."""
+
+
+def _long_sentences(text: str) -> list[str]:
+    # Short sentences ("Honestly?", "Right.") are a voice's habits, not repeated content.
+    return [s for s in sentences(text) if len(s.split()) >= 3]
+
+
+def repeats_in_meaning(
+    texts: Sequence[str], earlier: Sequence[str], encode: Callable[[list[str]], np.ndarray]
+) -> list[bool]:
+    """Per text, whether any of its sentences says again what an earlier line said."""
+    said = [s for line in earlier for s in _long_sentences(line)]
+    parts = [_long_sentences(t) for t in texts]
+    flat = [s for p in parts for s in p]
+    if not said or not flat:
+        return [False] * len(texts)
+    vectors = encode([*flat, *said])
+    sims = vectors[: len(flat)] @ vectors[len(flat) :].T
+    row_max = sims.max(axis=1)
+    result, start = [], 0
+    for p in parts:
+        result.append(bool(len(p) and row_max[start : start + len(p)].max() >= REPEAT_MEANING))
+        start += len(p)
+    return result
 
 
 def has_repetition(text: str) -> bool:

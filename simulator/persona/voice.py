@@ -181,7 +181,9 @@ def rank(
         sims = cand @ anchors.T
         near = sims[:, 0]
         scores = near - 0.6 * sims[:, 1:].max(axis=1)
-        floor_ok = near >= BEAT_FLOOR
+        floor_ok = (near >= BEAT_FLOOR) & ~np.array(
+            guards.repeats_in_meaning(texts, earlier, encode)
+        )
     if critic is not None:
         quality = critic.quality(texts, learner_line, earlier)
         scores = scores + 1.5 * quality
