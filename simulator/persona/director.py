@@ -53,7 +53,7 @@ STANCE_LINES: dict[str, tuple[str, ...]] = {
         "That works for me. Thank you for actually sorting it.",
     ),
 }
-WITHDRAWN_LINES = ("Right. Fine.", "If you say so.", "Noted.")
+WITHDRAWN_LINES = ("Right. Fine.", "If you say so.", "Noted. Can I go now?")
 """When a rebuke finds every sharp line already said, the colleague simply withdraws."""
 
 ANSWER_FIT = 0.45

@@ -93,6 +93,16 @@ _OFFER = re.compile(
     r"|\bwhy\s+don'?t\s+(?:i|we)\b|\bwe\s+should\b",
     re.IGNORECASE,
 )
+SUGGESTION = re.compile(
+    r"\bhave\s+you\s+(?:tried|thought\s+(?:about|of)|considered|looked\s+at)\b"
+    r"|\bwhy\s+don'?t\s+you\b|\b(?:maybe|perhaps)\s+you\s+(?:could|should|need)\b"
+    r"|\byou\s+(?:could|should|need\s+to|ought\s+to|might\s+want\s+to)\s+(?!(?:have|be)\b)"
+    r"|\b(?:just|try\s+to)\s+(?:leave|delegate|ask|take|speak|talk|go|say|let)\b"
+    r"|\bit\s+might\s+help\s+(?:to|if\s+you)\b",
+    re.IGNORECASE,
+)
+"""Advice: the manager telling the colleague what they could do (answered like an offer)."""
+
 CLOSING = re.compile(
     r"\bthat'?s\s+(?:the\s+plan|settled|sorted|agreed|decided)\b|\b(?:all\s+)?sorted\s+then\b"
     r"|\bso\s+(?:we'?re|we\s+are)\s+(?:agreed|sorted|good|clear)\b|\bit'?s\s+a\s+plan\b"
@@ -137,10 +147,12 @@ def asks_what_would_help(text: str) -> bool:
 
 
 def offer_made(text: str) -> str | None:
-    """The sentence in which the trainee offers to do something, or None when nothing is
-    offered ("I can imagine" and "let me know" are not offers)."""
+    """The sentence in which the trainee offers to do something or advises it, or None when
+    nothing is offered ("I can imagine" and "let me know" are not offers)."""
     for sentence in cue_module.sentences(text):
-        if _OFFER.search(sentence) and not ASKS_WHAT_WOULD_HELP.search(sentence):
+        if ASKS_WHAT_WOULD_HELP.search(sentence):
+            continue
+        if _OFFER.search(sentence) or SUGGESTION.search(sentence):
             return sentence.strip()
     return None
 

@@ -229,8 +229,11 @@ CUES: tuple[Cue, ...] = (
         r"problem|mess|doing|lookout|responsibility)|on you)|"
         r"(?<!not )(?<!nt )(?<!n't )(?<!n\u2019t )(?<!never )your (?:own )?fault|"
         r"why (?:didn't|did|would|don't) you|what did you expect|you (?:always|never(?! know))|"
-        r"if you had|if you'd|you brought (?:this|it)|you need to (?:stop|sort yourself)|"
-        r"(?:managed|organised|planned) your (?:time|day|work) better|stop (?:snapping|moaning)|"
+        # "If you'd want it" and "if you'd like" offer; "if you'd checked" blames.
+        r"if you had|if you'd(?! (?:want|like|prefer|rather|be (?:happy|ok|okay|up for)))|"
+        r"you brought (?:this|it)|you need to (?:stop|sort yourself)|"
+        r"(?:manage|managed|organise|organised|plan|planned) your (?:time|day|work|workload) "
+        r"better|stop (?:snapping|moaning)|you (?:should|ought to) (?:know|have known) better|"
         r"you wouldn't (?:keep|have|be))\b[^.!?]*",
         "blaming",
     ),
@@ -314,6 +317,7 @@ RULE_CUES: tuple[Cue, ...] = (
         r"(?:kids|families|customers|reviews|complaints|residents|chefs|callers) (?:are|will be) "
         r"(?:kids|families|customers|reviews|complaints|residents|chefs|callers)|families moan|"
         r"oh,? come on|relax\b|^\W*whatever\b|wrap this up|^\W*anyway\b|moving on\b|"
+        r"i don'?t (?:need|want) (?:the|all the|your) (?:detail|details|life story|excuses)|"
         r"^\W*(?:right|ok(?:ay)?|hmm)[,.!]+ (?:the|about|has anyone)|has anyone seen|"
         r"agenda item|nobody cares|poor you|what a tragedy|shall i call the|gold star|diddums|"
         r"get you a medal|boo hoo|cry me a river|welcome to the real world|want a hug|\bgenius\b|"
@@ -355,7 +359,8 @@ RULE_CUES: tuple[Cue, ...] = (
         r"\b(?:or (?:i'll|i will|you'll lose|you lose|you're out|else)|(?:one more|another) "
         r"(?:time|absence|mistake|late|sick day)|there(?:'ll| will) be consequences|"
         r"written warning|"
-        r"final warning|on a warning|performance plan|let you go|you(?:'re| are) (?:out|off the|"
+        r"final warning|on a warning|performance plan|(?:going )?on your (?:record|file)|"
+        r"disciplinary|let you go|you(?:'re| are) (?:out|off the|"
         r"fired|sacked)|don'?t (?:bother coming back|make me)|find another (?:job|kitchen|"
         r"place)|report you|taking it to (?:the|hr)|hr will be involved|i'?m watching|if i catch "
         r"you|keep this up|do that again|push back again|miss another)\b[^.!?]*",
