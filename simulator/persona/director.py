@@ -251,8 +251,12 @@ class Director:
                     # Answer the question first; the concern is said next turn.
                     memory.pending = list(waiting)
                     return Plan(best, "answer")
-            for line, index in reveal_lines.items():
-                return Plan(line, "reveal", (index,))
+            line, index = next(iter(reveal_lines.items()))
+            topic = guards.question_topic(reading.question or "") if reading.question else None
+            if reading.specific_question and topic:
+                # "What about X?" gets its answer, then what is really going on.
+                line = f"{topic[0].upper()}{topic[1:]}? That's not really the problem. {line}"
+            return Plan(line, "reveal", (index,))
 
         if rebuked:
             line = self._first_fresh([beats.get(Move.dismissed, []), WITHDRAWN_LINES], memory, rng)
@@ -280,11 +284,12 @@ class Director:
             if answer:
                 return Plan(answer, "answer")
 
+        # Help the scorer saw but no offer in the words (or no fitting reply to it): answered
+        # as talk, never with a line about an offer that was not made.
         by_move = {
             Move.reflected: [beats.get(Move.reflected, []), mood.example_lines],
             Move.empathised: [beats.get(Move.empathised, []), mood.example_lines],
             Move.asked: [beats.get(Move.asked, []), mood.example_lines],
-            Move.offered_help: [beats.get(Move.offered_help, []), mood.example_lines],
         }
         on_topic = move != Move.off_script or reading.question is not None or self._on_topic(text)
         if move == Move.off_script and not on_topic:
@@ -293,9 +298,8 @@ class Director:
             pools = by_move.get(move, [beats.get(Move.asked, []), mood.example_lines])
         line = self._best_fresh(text, pools, memory)
         if not line:
-            line = self._first_fresh(
-                [*(list(b) for b in beats.values()), *self._neighbour_lines(state)], memory, rng
-            )
+            talk = [list(b) for m, b in beats.items() if m != Move.offered_help]
+            line = self._first_fresh([*talk, *self._neighbour_lines(state)], memory, rng)
         return Plan(line or self._last_resort(mood, memory), move.value)
 
     def _answer(

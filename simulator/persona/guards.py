@@ -82,7 +82,7 @@ ASKS_WHAT_WOULD_HELP = re.compile(
 _OFFER = re.compile(
     r"\b(?:i|we)\s+(?:could|can|will|'ll|would|'d)\s+(?!(?:not|never)\b)"
     r"(?!(?:imagine|understand|see|hear|tell|guess|only|just imagine|like to know|"
-    r"be wrong|say|ask)\b)"
+    r"be wrong|say)\b)"
     r"|\b(?:i|we)'ll\s+(?!(?:see|be|need|have to)\b)|\blet\s+me\s+(?!(?:know|think|see|guess|"
     r"check I|be)\b)"
     r"|\bhow\s+about\s+(?:i|we|if)\b|\bwhat\s+if\s+(?:i|we)\b|\bwould\s+it\s+help\s+if\b"
