@@ -178,7 +178,7 @@ def test_engine_picks_a_passing_candidate_and_records_the_request(workload: Scen
     state = PersonaState.start(workload.persona)
     reply = say(voice, state, "How's the week been?", "Honestly? Long week.", 7)
     assert reply.source == "model"
-    assert reply.text == "Honestly? It's been a long one. Third week running."
+    assert reply.text == "Honestly? It's been a long one."  # as many sentences as the beat
     request = model.history[-1]
     assert (request.n, request.seed, request.prefill) == (2, 7, "Honestly?")
     assert [c.rejected for c in reply.candidates] == ["assistant-speak", None]

@@ -97,7 +97,8 @@ SUGGESTION = re.compile(
     r"\bhave\s+you\s+(?:tried|thought\s+(?:about|of)|considered|looked\s+at)\b"
     r"|\bwhy\s+don'?t\s+you\b|\b(?:maybe|perhaps)\s+you\s+(?:could|should|need)\b"
     r"|\byou\s+(?:could|should|need\s+to|ought\s+to|might\s+want\s+to)\s+(?!(?:have|be)\b)"
-    r"|\b(?:just|try\s+to)\s+(?:leave|delegate|ask|take|speak|talk|go|say|let)\b"
+    r"|(?:^|[.!?,]\s*)(?:just|try\s+to)\s+(?!(?:wanted|checking|a\b|to\b))[a-z]+\b"
+    r"|\bhere'?s\s+(?:the|a)\s+(?:leaflet|number|form|link|card)\b"
     r"|\bit\s+might\s+help\s+(?:to|if\s+you)\b",
     re.IGNORECASE,
 )

@@ -64,8 +64,8 @@ class PersonaReply:
     candidates: tuple[Candidate, ...] = ()
 
 
-def clean(raw: str, persona_name: str) -> str:
-    """Reduce a raw continuation to at most a few whole sentences of speech."""
+def clean(raw: str, persona_name: str, max_sentences: int = 3) -> str:
+    """Reduce a raw continuation to at most ``max_sentences`` whole sentences of speech."""
     text = raw.strip().split("\n")[0]
     for _ in range(2):
         text = _LABEL.sub("", text)
@@ -75,7 +75,8 @@ def clean(raw: str, persona_name: str) -> str:
     sentences = [s.strip() for s in _SENTENCE.findall(text)]
     kept: list[str] = []
     for sentence in sentences:
-        if len(" ".join([*kept, sentence]).split()) > guards.MAX_WORDS or len(kept) == 3:
+        too_long = len(" ".join([*kept, sentence]).split()) > guards.MAX_WORDS
+        if too_long or len(kept) == max_sentences:
             break
         kept.append(sentence)
     return " ".join(kept).strip().strip('"').strip()
@@ -255,7 +256,10 @@ class Voice:
         )
         raw = self.model.generate(request)
         forbidden = self.forbidden_keywords(state)
-        cleaned = [clean(r, persona.first_name) for r in raw]
+        # A sentence the model adds beyond the line's own is where a small model drifts
+        # ("I keep thinking it's his fault."): say as many sentences as the line has.
+        sentences = max(1, len(guards.sentences(beat)))
+        cleaned = [clean(r, persona.first_name, sentences) for r in raw]
         verdicts = [
             guards.guard(
                 t,
