@@ -27,7 +27,7 @@ Encode = Callable[[list[str]], np.ndarray]
 HISTORY_EXCHANGES = 3
 BEAT_FLOOR = 0.6
 """Similarity to the line being voiced below which a candidate has drifted off it."""
-CRITIC_FLOOR = 0.35
+CRITIC_FLOOR = 0.15
 """The critic's rating (chance of passing all four criteria) below which a candidate is not
 said."""
 
