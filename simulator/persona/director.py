@@ -291,8 +291,11 @@ class Director:
             Move.empathised: [beats.get(Move.empathised, []), mood.example_lines],
             Move.asked: [beats.get(Move.asked, []), mood.example_lines],
         }
+        # Only a line that tries to take the colleague out of the conversation (handled above)
+        # or one with nothing of the situation in it gets an off-script line; "I haven't got
+        # long" is part of the conversation and is answered as such.
         on_topic = move != Move.off_script or reading.question is not None or self._on_topic(text)
-        if move == Move.off_script and not on_topic:
+        if move == Move.off_script and not on_topic and len(text.split()) <= 3:
             pools = [beats.get(Move.off_script, []), mood.example_lines]
         else:
             pools = by_move.get(move, [beats.get(Move.asked, []), mood.example_lines])

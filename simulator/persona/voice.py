@@ -25,9 +25,9 @@ Encode = Callable[[list[str]], np.ndarray]
 """Text -> L2-normalised embedding rows (the scorer's MiniLM embedder fits)."""
 
 HISTORY_EXCHANGES = 3
-BEAT_FLOOR = 0.6
+BEAT_FLOOR = 0.5
 """Similarity to the line being voiced below which a candidate has drifted off it."""
-CRITIC_FLOOR = 0.15
+CRITIC_FLOOR = 0.05
 """The critic's rating (chance of passing all four criteria) below which a candidate is not
 said."""
 
