@@ -371,9 +371,10 @@ def test_trust_changes_are_said_in_words(delta: float, words: str) -> None:
 @pytest.mark.slow
 def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> None:
     view = started(ctx)
-    # What Sam says first, so that the reflection restates something Sam actually said.
-    scripted().enqueue("They gave me two extra patients again. Nobody even asked.")
-    for line in (GOOD, REFLECT, "That sounds exhausting, and I'm sorry it's landed on you again."):
+    # The reflection restates Sam's opening line ("I've still got meds to do"): what the
+    # scripted model says may be set aside by the persona's floor for the authored line.
+    reflect = "So you've still got all the meds to do, and this feels like one more thing?"
+    for line in (GOOD, reflect, "That sounds exhausting, and I'm sorry it's landed on you again."):
         send(ctx, view, line)
     debrief = practice.finish(ctx, view.session).debrief
     assert (
@@ -381,8 +382,8 @@ def test_the_debrief_says_moods_and_trust_changes_in_words(ctx: AppContext) -> N
         "Sam shared 1 of the 2 things on their mind." in debrief
     )
     assert "| Trust rose a little; Sam was still guarded. |" in debrief
-    assert "| Trust rose noticeably; Sam was still guarded. |" in debrief
-    assert "| Trust rose a little, and Sam was now **starting to open up**. |" in debrief
+    assert "| Trust rose noticeably, and Sam was now **starting to open up**. |" in debrief
+    assert "| Trust rose a little; Sam was still starting to open up. |" in debrief
     assert re.search(r"\d\.\d", debrief) is None, debrief  # no "trust rose by 0.10"
 
 
