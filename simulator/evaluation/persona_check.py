@@ -47,6 +47,12 @@ class ScriptResult:
     ratings: list[dict[str, object]] = field(default_factory=list)
 
 
+def _earned_by(session: Session, index: int) -> set[int]:
+    """Hidden concerns earned by the end of turn ``index``."""
+    earned = {i for t in session.turns[: index + 1] for i in t.revealed}
+    return earned | concerns_earned_in(session.scenario.persona, session.transcript.start_mood)
+
+
 def reply_problems(session: Session, index: int) -> list[str]:
     """Why reply ``index`` of a played session is out of character (empty when it is fine)."""
     turn = session.turns[index]
@@ -61,8 +67,7 @@ def reply_problems(session: Session, index: int) -> list[str]:
     ):
         if pattern.search(text):
             problems.append(name)
-    earned = {i for t in session.turns[: index + 1] for i in t.revealed}
-    earned |= concerns_earned_in(session.scenario.persona, session.transcript.start_mood)
+    earned = _earned_by(session, index)
     for i, concern in enumerate(session.scenario.persona.hidden_concerns):
         if i not in earned and any(
             re.search(rf"\b{re.escape(k)}", text, re.IGNORECASE) for k in concern.keywords
@@ -72,8 +77,7 @@ def reply_problems(session: Session, index: int) -> list[str]:
 
 
 def _forbidden_at(session: Session, index: int) -> list[str]:
-    earned = {i for t in session.turns[: index + 1] for i in t.revealed}
-    earned |= concerns_earned_in(session.scenario.persona, session.transcript.start_mood)
+    earned = _earned_by(session, index)
     return [
         keyword
         for i, concern in enumerate(session.scenario.persona.hidden_concerns)

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from simulator.persona import guards
-
-Encode = Callable[[list[str]], np.ndarray]
+from simulator.persona.guards import Encode
 
 CRITERIA = ("in_character", "coherent", "responsive", "non_repeating", "no_leak")
 """What the critic rates; the first four are the blind reader's criteria."""

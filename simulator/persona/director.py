@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from simulator.content.schema import MoodState, Move, Scenario
 from simulator.persona import guards
+from simulator.persona.guards import Encode
 from simulator.persona.memory import ConversationMemory
 from simulator.persona.state import PersonaState
 from simulator.scoring import cues as cue_module
-
-Encode = Callable[[list[str]], np.ndarray]
-"""Text -> L2-normalised embedding rows (the scorer's MiniLM embedder fits)."""
 
 # What a colleague says to an offer when the scenario has no authored line that fits it. They
 # answer *that* offer without naming anything the manager did not say.

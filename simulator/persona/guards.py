@@ -241,6 +241,9 @@ NEAR_REPEAT = 0.6
 
 _WORDS = re.compile(r"[a-z']+")
 
+Encode = Callable[[list[str]], np.ndarray]
+"""Text -> L2-normalised embedding rows (the scorer's MiniLM embedder fits)."""
+
 
 def words_of(text: str) -> list[str]:
     """Lower-cased words, apostrophes kept."""
@@ -283,9 +286,7 @@ def _long_sentences(text: str) -> list[str]:
     return [s for s in sentences(text) if len(s.split()) >= 3]
 
 
-def repeats_in_meaning(
-    texts: Sequence[str], earlier: Sequence[str], encode: Callable[[list[str]], np.ndarray]
-) -> list[bool]:
+def repeats_in_meaning(texts: Sequence[str], earlier: Sequence[str], encode: Encode) -> list[bool]:
     """Per text, whether any of its sentences says again what an earlier line said."""
     said = [s for line in earlier for s in _long_sentences(line)]
     parts = [_long_sentences(t) for t in texts]

@@ -10,7 +10,7 @@ a candidate must stay close to the line it voices (``BEAT_FLOOR``) and clear the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -19,10 +19,8 @@ import numpy as np
 from simulator.content.schema import Scenario
 from simulator.models.base import ChatModel, GenerationRequest, Message
 from simulator.persona import guards
+from simulator.persona.guards import Encode
 from simulator.persona.state import PersonaState
-
-Encode = Callable[[list[str]], np.ndarray]
-"""Text -> L2-normalised embedding rows (the scorer's MiniLM embedder fits)."""
 
 HISTORY_EXCHANGES = 3
 BEAT_FLOOR = 0.5
